@@ -1,0 +1,232 @@
+"""The typed records every collector yields and every store read can return.
+
+Records are not rows: they carry natural keys (product key, source-side ids) instead of
+database ids, so a collector never needs the database and the same record can be written
+any number of times. All datetimes are timezone-aware UTC; `utc()` normalises anything a
+source hands us.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+
+def utc(value: datetime) -> datetime:
+    """Return `value` as aware UTC; a naive value is taken to be UTC already."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def utc_from_ms(ms: int | float) -> datetime:
+    """MLflow and many REST APIs speak epoch milliseconds."""
+    return datetime.fromtimestamp(ms / 1000.0, tz=UTC)
+
+
+def labels_key(labels: Mapping[str, str]) -> str:
+    """Canonical text of a label set, so equal label sets give equal series keys."""
+    return json.dumps(dict(sorted(labels.items())), separators=(",", ":"), ensure_ascii=False)
+
+
+class SeriesKind(StrEnum):
+    """The families of numeric series; charts and objectives select by kind + name + labels."""
+
+    MODEL_METRIC = "model_metric"
+    USAGE = "usage"
+    DRIFT = "drift"
+    DATA_QUALITY = "data_quality"
+    PIPELINE = "pipeline"
+
+
+class PipelineState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCESS = "success"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class StatusCategory(StrEnum):
+    """Jira's three status categories; every tracker's statuses map onto them."""
+
+    TODO = "todo"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+
+
+class ItemField(StrEnum):
+    """The item fields whose history burndown, velocity and flow are rebuilt from."""
+
+    STATUS = "status"
+    STATUS_CATEGORY = "status_category"
+    POINTS = "points"
+    SPRINT = "sprint"
+
+
+class Origin(StrEnum):
+    IMPORTED = "imported"
+    ALERT = "alert"
+
+
+@dataclass(frozen=True)
+class Point:
+    """One value of a numeric series (product, kind, name, labels)."""
+
+    product: str
+    kind: SeriesKind
+    name: str
+    ts: datetime
+    value: float
+    labels: Mapping[str, str] = field(default_factory=dict)
+    unit: str = ""
+    step: int = 0
+
+
+@dataclass(frozen=True)
+class Model:
+    product: str
+    name: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    product: str
+    model: str
+    version: str
+    run_id: str | None
+    created: datetime
+    updated: datetime | None = None
+    status: str = "READY"
+    stage: str | None = None
+    aliases: tuple[str, ...] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Run:
+    """An MLflow run (or any tracked training/evaluation run); its metrics are `Point`s."""
+
+    product: str
+    run_id: str
+    experiment: str
+    name: str
+    status: str
+    start: datetime
+    end: datetime | None = None
+    params: Mapping[str, str] = field(default_factory=dict)
+    tags: Mapping[str, str] = field(default_factory=dict)
+    model: str | None = None
+    model_version: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class DriftFeature:
+    column: str
+    method: str
+    score: float
+    threshold: float
+    drifted: bool
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    """Summary of one data-drift report over one window of one dataset."""
+
+    product: str
+    dataset: str
+    window_start: datetime
+    window_end: datetime
+    dataset_drift: bool
+    drifted_share: float
+    drifted_count: int
+    column_count: int
+    features: tuple[DriftFeature, ...] = ()
+    model: str | None = None
+    report_path: str | None = None
+    computed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DataQuality:
+    product: str
+    dataset: str
+    ts: datetime
+    rows: int
+    columns: int
+    missing_share: float
+    schema_changes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    product: str
+    system: str
+    pipeline: str
+    run_id: str
+    state: PipelineState
+    start: datetime
+    end: datetime | None = None
+    trigger: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Sprint:
+    product: str
+    external_id: str
+    name: str
+    state: str
+    start: datetime | None
+    end: datetime | None
+    completed: datetime | None = None
+    goal: str = ""
+
+
+@dataclass(frozen=True)
+class BacklogItem:
+    product: str
+    key: str
+    title: str
+    type: str
+    status: str
+    status_category: StatusCategory
+    created: datetime
+    points: float | None = None
+    epic: str | None = None
+    sprint: str | None = None
+    resolved: datetime | None = None
+    labels: tuple[str, ...] = ()
+    url: str | None = None
+    origin: Origin = Origin.IMPORTED
+
+
+@dataclass(frozen=True)
+class ItemEvent:
+    """One change of one item field; `to_value` None means cleared (e.g. removed from sprint)."""
+
+    product: str
+    item_key: str
+    ts: datetime
+    field: ItemField
+    from_value: str | None
+    to_value: str | None
+
+
+Record = (
+    Point
+    | Model
+    | ModelVersion
+    | Run
+    | DriftReport
+    | DataQuality
+    | PipelineRun
+    | Sprint
+    | BacklogItem
+    | ItemEvent
+)
