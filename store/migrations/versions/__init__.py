@@ -1,0 +1,1 @@
+"""One module per schema change, SQLite-safe (batch mode)."""

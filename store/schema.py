@@ -1,0 +1,312 @@
+"""The relational schema of the dspo store, as typed SQLAlchemy 2.0 ORM classes.
+
+Rows are not records (`store/records.py`): rows carry database ids and foreign keys, records
+carry natural keys. Writes go through SQLAlchemy Core upserts (`store/writer.py`) and reads
+return DataFrames (`store/queries.py`); the ORM classes exist so that the schema is declared
+once, typed, and compared against the Alembic migrations by a test.
+
+Every constraint and index gets a name from the MetaData naming convention, so a later
+migration can drop or alter it by name on both SQLite (batch mode) and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend.
+
+    PostgreSQL keeps the offset (`timestamptz`) but returns values in the session's time
+    zone; SQLite keeps no offset at all. Binding converts to UTC (naive input is taken to
+    be UTC, as `records.utc` does) and strips the offset for SQLite; results always come
+    back aware UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _cascade(target: str) -> ForeignKey:
+    return ForeignKey(target, ondelete="CASCADE")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        datetime: UTCDateTime(),
+        str: String(),
+        dict[str, Any]: JSON(),
+        list[str]: JSON(),
+    }
+
+
+class Product(Base):
+    __tablename__ = "product"
+    __table_args__ = (UniqueConstraint("key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str]
+    name: Mapped[str]
+    owner: Mapped[str] = mapped_column(default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class Series(Base):
+    """Identity of one numeric series; `labels_key` is `records.labels_key(labels)`."""
+
+    __tablename__ = "series"
+    __table_args__ = (UniqueConstraint("product_id", "kind", "name", "labels_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(_cascade("product.id"))
+    kind: Mapped[str]
+    name: Mapped[str]
+    labels_key: Mapped[str] = mapped_column(Text)
+    labels: Mapped[dict[str, Any]]
+    unit: Mapped[str] = mapped_column(default="")
+
+
+class SeriesPoint(Base):
+    """One value of a series.
+
+    The unique constraint (series_id, ts, step) is also the (series_id, ts) index: its
+    leading columns serve range scans and `ORDER BY ts DESC LIMIT 1`, so a second index
+    on the largest table would only slow ingest down.
+    """
+
+    __tablename__ = "point"
+    __table_args__ = (UniqueConstraint("series_id", "ts", "step"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    series_id: Mapped[int] = mapped_column(_cascade("series.id"))
+    ts: Mapped[datetime]
+    step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    value: Mapped[float] = mapped_column(Float)
+
+
+class Model(Base):
+    __tablename__ = "model"
+    __table_args__ = (UniqueConstraint("product_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(_cascade("product.id"))
+    name: Mapped[str]
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class ModelVersion(Base):
+    __tablename__ = "model_version"
+    __table_args__ = (UniqueConstraint("model_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_id: Mapped[int] = mapped_column(_cascade("model.id"))
+    version: Mapped[str]
+    run_id: Mapped[str | None]
+    status: Mapped[str]
+    stage: Mapped[str | None]
+    aliases: Mapped[list[str]]
+    tags: Mapped[dict[str, Any]]
+    created: Mapped[datetime]
+    updated: Mapped[datetime | None]
+
+
+class Run(Base):
+    __tablename__ = "run"
+    __table_args__ = (UniqueConstraint("run_id"), Index(None, "product_id", "start"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(_cascade("product.id"))
+    run_id: Mapped[str]
+    experiment: Mapped[str]
+    name: Mapped[str]
+    status: Mapped[str]
+    start: Mapped[datetime]
+    end: Mapped[datetime | None]
+    params: Mapped[dict[str, Any]]
+    tags: Mapped[dict[str, Any]]
+    model: Mapped[str | None]
+    model_version: Mapped[str | None]
+    url: Mapped[str | None] = mapped_column(Text)
+
+
+class DriftReport(Base):
+    __tablename__ = "drift_report"
+    __table_args__ = (
+        UniqueConstraint(
+            "product_id", "dataset", "window_start", "window_end", name="uq_drift_report_window"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(_cascade("product.id"))
+    dataset: Mapped[str]
+    model: Mapped[str | None]
+    window_start: Mapped[datetime]
+    window_end: Mapped[datetime]
+    dataset_drift: Mapped[bool] = mapped_column(Boolean)
+    drifted_share: Mapped[float] = mapped_column(Float)
+    drifted_count: Mapped[int] = mapped_column(Integer)
+    column_count: Mapped[int] = mapped_column(Integer)
+    report_path: Mapped[str | None] = mapped_column(Text)
+    computed_at: Mapped[datetime | None]
+
+
+class DriftFeature(Base):
+    __tablename__ = "drift_feature"
+    __table_args__ = (UniqueConstraint("report_id", "column"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(_cascade("drift_report.id"))
+    column: Mapped[str]
+    method: Mapped[str]
+    score: Mapped[float] = mapped_column(Float)
+    threshold: Mapped[float] = mapped_column(Float)
+    drifted: Mapped[bool] = mapped_column(Boolean)
+
+
+class DataQuality(Base):
+    __tablename__ = "data_quality"
+    __table_args__ = (UniqueConstraint("product_id", "dataset", "ts"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(_cascade("product.id"))
+    dataset: Mapped[str]
+    ts: Mapped[datetime]
+    rows: Mapped[int] = mapped_column(Integer)
+    columns: Mapped[int] = mapped_column(Integer)
+    missing_share: Mapped[float] = mapped_column(Float)
+    schema_changes: Mapped[list[str]]
+
+
+class PipelineRun(Base):
+    __tablename__ = "pipeline_run"
+    __table_args__ = (UniqueConstraint("system", "run_id"), Index(None, "product_id", "start"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(_cascade("product.id"))
+    system: Mapped[str]
+    pipeline: Mapped[str]
+    run_id: Mapped[str]
+    state: Mapped[str]
+    start: Mapped[datetime]
+    end: Mapped[datetime | None]
+    trigger: Mapped[str | None]
+    url: Mapped[str | None] = mapped_column(Text)
+
+
+class Sprint(Base):
+    """A sprint, keyed by the collector source that produced it and its id there."""
+
+    __tablename__ = "sprint"
+    __table_args__ = (UniqueConstraint("source", "external_id"), Index(None, "product_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(_cascade("product.id"))
+    source: Mapped[str]
+    external_id: Mapped[str]
+    name: Mapped[str]
+    state: Mapped[str]
+    start: Mapped[datetime | None]
+    end: Mapped[datetime | None]
+    completed: Mapped[datetime | None]
+    goal: Mapped[str] = mapped_column(Text, default="")
+
+
+class BacklogItem(Base):
+    """A backlog item, keyed by source and key; `origin` is 'imported' or 'alert'."""
+
+    __tablename__ = "backlog_item"
+    __table_args__ = (UniqueConstraint("source", "key"), Index(None, "product_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(_cascade("product.id"))
+    source: Mapped[str]
+    key: Mapped[str]
+    title: Mapped[str] = mapped_column(Text)
+    type: Mapped[str]
+    status: Mapped[str]
+    status_category: Mapped[str]
+    points: Mapped[float | None] = mapped_column(Float)
+    epic: Mapped[str | None]
+    sprint: Mapped[str | None]
+    created: Mapped[datetime]
+    resolved: Mapped[datetime | None]
+    labels: Mapped[list[str]]
+    url: Mapped[str | None] = mapped_column(Text)
+    origin: Mapped[str]
+    updated_at: Mapped[datetime]
+
+
+class ItemEvent(Base):
+    __tablename__ = "item_event"
+    __table_args__ = (UniqueConstraint("item_id", "ts", "field"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(_cascade("backlog_item.id"))
+    ts: Mapped[datetime]
+    field: Mapped[str]
+    from_value: Mapped[str | None] = mapped_column(Text)
+    to_value: Mapped[str | None] = mapped_column(Text)
+
+
+class CollectorRun(Base):
+    """One run of one collector source; the latest 'ok' run holds the source's watermark."""
+
+    __tablename__ = "collector_run"
+    __table_args__ = (
+        CheckConstraint("status IN ('running', 'ok', 'failed')", name="status"),
+        Index(None, "source", "started"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str]
+    kind: Mapped[str]
+    started: Mapped[datetime]
+    finished: Mapped[datetime | None]
+    status: Mapped[str]
+    records: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    watermark: Mapped[datetime | None]
