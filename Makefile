@@ -1,0 +1,53 @@
+# The README's two commands: `make run` and `make test`. Everything installs into .venv.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8050
+HOST ?= 127.0.0.1
+DEMO_DIR ?= .dspo/demo
+PYTEST_ARGS ?=
+
+# dspo makes no call home, and neither may MLflow or Evidently.
+export MLFLOW_DISABLE_TELEMETRY := true
+export DO_NOT_TRACK := 1
+export DSPO_DEMO_DIR := $(abspath $(DEMO_DIR))
+
+.PHONY: run test install install-dev demo serve lint screenshot benchmark clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/pip install --quiet -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## make run: install, build the demo world (first time), collect it, serve the dashboard.
+run: install
+	$(BIN)/dspo demo --dir $(DSPO_DEMO_DIR)
+	$(BIN)/dspo serve --config config/demo.yaml --host $(HOST) --port $(PORT)
+
+## make test: install the test dependencies and run the whole suite (exit 5, no tests, fails).
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+## make screenshot: regenerate docs/overview.png from a fresh demo world.
+screenshot: install-dev
+	$(BIN)/python scripts/screenshot.py --out docs
+
+benchmark: install-dev
+	$(BIN)/python benchmarks/overview.py
+
+clean:
+	rm -rf $(VENV) .dspo

@@ -1,0 +1,45 @@
+"""How numbers and times read on the page; tests format expected values the same way."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+PERCENT_KINDS = {"drift", "pipeline_success_rate"}
+
+
+def objective_value(kind: str, value: float | None) -> str:
+    if value is None or pd.isna(value):
+        return "no data"
+    if kind in PERCENT_KINDS:
+        return f"{value:.1%}"
+    if kind == "usage":
+        return f"{value:,.0f}"
+    return f"{value:.3f}"
+
+
+def threshold_text(kind: str, op: str, threshold: float) -> str:
+    return f"{op} {objective_value(kind, threshold)}"
+
+
+def points(value: float | None) -> str:
+    return "–" if value is None or pd.isna(value) else f"{value:.1f}"
+
+
+def ago(then: datetime | None, now: datetime) -> str:
+    """'3 min ago' reads faster than a timestamp when checking freshness."""
+    if then is None or pd.isna(then):
+        return "never"
+    seconds = max(0.0, (now - then).total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)} {unit} ago"
+    return "just now"
+
+
+def local_time(ts: datetime | None, timezone: str) -> str:
+    if ts is None or pd.isna(ts):
+        return "–"
+    return pd.Timestamp(ts).tz_convert(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z")

@@ -1,0 +1,98 @@
+"""Overview: a product's health next to its team's delivery, and how fresh the data is."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, callback, dcc, html
+
+from dashboard.components import format as fmt
+from dashboard.components.panels import (
+    GRAPH_CONFIG,
+    card,
+    health_table,
+    sources_table,
+    status_badge,
+)
+from dashboard.context import current
+from dashboard.figures.overview import backlog_chart, velocity_chart
+from dashboard.services.overview import Overview, build_overview
+
+dash.register_page(__name__, path="/", name="Overview", title="dspo · Overview", order=0)
+
+
+def layout(product: str | None = None, **_query: str) -> html.Div:
+    ctx = current()
+    selected = ctx.product(product)
+    names = [s.name for s in ctx.config.sources if s.product == selected.key]
+    overview = build_overview(ctx.store, selected, names, as_of=datetime.now(UTC))
+    options = [{"label": p.name, "value": p.key} for p in ctx.config.products]
+    return html.Div([
+        _header(overview, options),
+        dbc.Row([
+            dbc.Col(card("Product health", [health_table(overview.health)], "overview-health"),
+                    lg=5, className="mb-3"),
+            dbc.Col(card("Sprint velocity", _velocity(overview), "overview-velocity"),
+                    lg=4, className="mb-3"),
+            dbc.Col(card("Backlog progress", _backlog(overview), "overview-backlog"),
+                    lg=3, className="mb-3"),
+        ]),
+        card("Sources", [sources_table(overview.sources, names, overview.as_of,
+                                       ctx.config.dashboard.timezone)], "overview-sources"),
+    ])
+
+
+def _header(overview: Overview, options: list[dict[str, str]]) -> dbc.Row:
+    product = overview.product
+    return dbc.Row([
+        dbc.Col([
+            html.H4([product.name, " ", status_badge(overview.status, "product-status")],
+                    className="mb-0"),
+            html.Div(f"{product.description}  ·  PO: {product.owner}".strip(" ·"),
+                     className="text-muted small"),
+        ]),
+        dbc.Col(dcc.Dropdown(id="overview-product", options=options, value=product.key,
+                             clearable=False, className="product-select"),
+                width="auto"),
+    ], className="mb-3 align-items-center")
+
+
+def _velocity(overview: Overview) -> list:  # type: ignore[type-arg]
+    if overview.velocity.empty:
+        return [html.P("No sprints yet: add a files, Jira or GitHub source with sprints.",
+                       className="text-muted")]
+    return [
+        html.Div([
+            html.Span(fmt.points(overview.average_velocity), className="kpi-figure",
+                      **{"data-testid": "average-velocity"}),
+            html.Span(" points per sprint, mean of the last 3 closed", className="kpi-caption"),
+        ]),
+        dcc.Graph(figure=velocity_chart(overview.velocity, overview.average_velocity),
+                  config=GRAPH_CONFIG),
+    ]
+
+
+def _backlog(overview: Overview) -> list:  # type: ignore[type-arg]
+    summary = overview.backlog_summary
+    if not summary.get("items"):
+        return [html.P("No backlog items yet: add a files, Jira or GitHub source.",
+                       className="text-muted")]
+    share = summary.get("share_done_points")
+    return [
+        html.Div([
+            html.Span("–" if share is None else f"{share:.0%}", className="kpi-figure",
+                      **{"data-testid": "share-done-points"}),
+            html.Span(" of points done", className="kpi-caption"),
+        ]),
+        html.Div(f"{summary['done_items']} of {summary['items']} items done",
+                 className="kpi-caption", **{"data-testid": "done-items"}),
+        dcc.Graph(figure=backlog_chart(overview.backlog), config=GRAPH_CONFIG),
+    ]
+
+
+@callback(Output("url", "search"), Input("overview-product", "value"),
+          prevent_initial_call=True)
+def select_product(product: str) -> str:
+    return f"?product={product}"

@@ -1,0 +1,79 @@
+"""Everything the overview page shows for one product, computed once per view.
+
+The only place that strings store reads to KPI functions for the overview: the page module
+renders what this returns, the browser test and the benchmark call it directly, so the
+numbers on the page are the KPI functions' results by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pandas as pd
+
+from config.schema import PipelineSuccessObjective, ProductConfig
+from kpis.backlog import backlog_progress, progress_summary
+from kpis.health import ObjectiveResult, Status, evaluate_objective, product_status
+from kpis.pipelines import daily_success_rate
+from kpis.trend import trend
+from kpis.velocity import average_velocity, sprint_velocity
+from store import queries
+from store.db import Store
+from store.objectives import objective_frame
+
+TREND_DAYS = 28
+
+
+@dataclass(frozen=True)
+class HealthRow:
+    result: ObjectiveResult
+    trend: pd.DataFrame  # [ts, value] over the last TREND_DAYS
+
+
+@dataclass(frozen=True)
+class Overview:
+    product: ProductConfig
+    as_of: datetime
+    status: Status
+    health: list[HealthRow]
+    velocity: pd.DataFrame
+    average_velocity: float | None
+    backlog: pd.DataFrame
+    backlog_summary: dict[str, object]
+    sources: pd.DataFrame
+
+
+def build_overview(
+    store: Store, product: ProductConfig, source_names: list[str], *, as_of: datetime
+) -> Overview:
+    health = [_health_row(store, product.key, objective, as_of) for objective in product.objectives]
+    sprints = queries.sprints(store, product.key)
+    items = queries.backlog_items(store, product.key)
+    events = queries.item_events(store, product.key)
+    velocity = sprint_velocity(sprints, items, events, as_of=as_of)
+    sources = queries.collector_status(store)
+    return Overview(
+        product=product,
+        as_of=as_of,
+        status=product_status([row.result for row in health]),
+        health=health,
+        velocity=velocity,
+        average_velocity=average_velocity(velocity, last_n=3),
+        backlog=backlog_progress(items),
+        backlog_summary=progress_summary(items),
+        sources=sources[sources["source"].isin(source_names)].reset_index(drop=True),
+    )
+
+
+def _health_row(store: Store, product: str, objective: object, as_of: datetime) -> HealthRow:
+    if isinstance(objective, PipelineSuccessObjective):
+        since = as_of - timedelta(days=TREND_DAYS + objective.window_days)
+        runs = objective_frame(store, product, objective, since=since)
+        result = evaluate_objective(objective, runs, as_of=as_of)
+        points = daily_success_rate(runs, as_of=as_of, days=TREND_DAYS,
+                                    window_days=objective.window_days)
+        return HealthRow(result, points)
+    frame = objective_frame(store, product, objective)  # type: ignore[arg-type]
+    result = evaluate_objective(objective, frame, as_of=as_of)  # type: ignore[arg-type]
+    return HealthRow(result, trend(frame, as_of=as_of, days=TREND_DAYS))

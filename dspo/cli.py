@@ -1,0 +1,168 @@
+"""The `dspo` command: a thin shell over config, store, collectors and dashboard.
+
+Heavy libraries (MLflow, Evidently, Dash) are imported inside the commands that need them,
+so `dspo config check` answers in well under a second. Errors a user can fix are printed as
+one line with a hint; `--debug` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from dspo.telemetry import disable_call_home
+
+app = typer.Typer(help="dspo: the product dashboard of a Data Science Product Owner.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+config_app = typer.Typer(help="Check configuration files.", no_args_is_help=True)
+db_app = typer.Typer(help="Manage the store's schema.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+app.add_typer(db_app, name="db")
+
+ConfigOption = Annotated[
+    Path,
+    typer.Option("--config", "-c", envvar="DSPO_CONFIG", help="YAML configuration file."),
+]
+DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
+
+DEFAULT_CONFIG = Path("dspo.yaml")
+DEMO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "demo.yaml"
+
+
+def _fail(message: str, hint: str | None = None) -> NoReturn:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    if hint:
+        typer.echo(f"hint: {hint}", err=True)
+    raise typer.Exit(1)
+
+
+def _guarded(debug: bool):  # type: ignore[no-untyped-def]
+    """Turn the errors a user can act on into one line each (unless --debug)."""
+    from contextlib import contextmanager
+
+    from config.loader import ConfigError
+
+    @contextmanager
+    def guard():  # type: ignore[no-untyped-def]
+        from store.db import StoreError
+
+        try:
+            yield
+        except ConfigError as e:
+            if debug:
+                raise
+            typer.secho(str(e), fg=typer.colors.RED, err=True)
+            raise typer.Exit(1) from None
+        except StoreError as e:
+            if debug:
+                raise
+            _fail(str(e), "check store.url, or run: dspo db upgrade")
+
+    return guard()
+
+
+@config_app.command("check")
+def config_check(file: Annotated[Path, typer.Argument(help="YAML file to check.")]) -> None:
+    """Validate FILE and print every error with its YAML path."""
+    from config.loader import ConfigError, load_config
+
+    try:
+        cfg = load_config(file)
+    except ConfigError as e:
+        typer.secho(str(e), fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"{file}: ok ({len(cfg.products)} product(s), {len(cfg.sources)} source(s))"
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOption = DEFAULT_CONFIG, debug: DebugOption = False) -> None:
+    """Migrate the store to the newest schema."""
+    from config.loader import load_config
+    from store.db import Store
+
+    with _guarded(debug):
+        cfg = load_config(config)
+        store = Store(cfg.store.url)
+        store.upgrade()
+        typer.echo(f"{store.display_url}: at revision {store.current_revision()}")
+
+
+@app.command()
+def collect(
+    config: ConfigOption = DEFAULT_CONFIG,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", "-s", help="Only these sources.")
+    ] = None,
+    debug: DebugOption = False,
+) -> None:
+    """Collect every enabled source once into the store."""
+    from dspo.collecting import collect_all
+
+    with _guarded(debug):
+        failed = collect_all(config, only=source or None)
+    if failed:
+        raise typer.Exit(2)
+
+
+@app.command()
+def serve(
+    config: ConfigOption = DEFAULT_CONFIG,
+    host: Annotated[str, typer.Option(help="Address to bind; 0.0.0.0 exposes it.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8050,
+    debug: DebugOption = False,
+) -> None:
+    """Serve the dashboard (development server; use gunicorn for production)."""
+    from config.loader import load_config
+    from dashboard.app import create_app
+    from store.db import Store
+
+    with _guarded(debug):
+        cfg = load_config(config)
+        store = Store(cfg.store.url)
+        store.upgrade()
+        dash_app = create_app(cfg, store)
+    typer.echo(f"dspo dashboard: http://{host}:{port}/  (Ctrl+C to stop)")
+    dash_app.run(host=host, port=port, debug=False)
+
+
+@app.command()
+def demo(
+    directory: Annotated[
+        Path, typer.Option("--dir", envvar="DSPO_DEMO_DIR", help="Folder of the demo world.")
+    ] = Path(".dspo/demo"),
+    force: Annotated[bool, typer.Option(help="Rebuild even if the world exists.")] = False,
+    config: Annotated[Path, typer.Option("--config", "-c", help="Demo config.")] = DEMO_CONFIG,
+    debug: DebugOption = False,
+) -> None:
+    """Build the demo world with real MLflow, Evidently and SQLite, then collect it."""
+    from dspo.collecting import collect_all
+    from dspo.demo.world import build_world, world_exists
+
+    directory = directory.resolve()
+    os.environ["DSPO_DEMO_DIR"] = str(directory)
+    with _guarded(debug):
+        if force or not world_exists(directory):
+            build_world(directory, force=force)
+        else:
+            typer.echo(f"demo world exists in {directory} (use --force to rebuild)")
+        failed = collect_all(config)
+    if failed:
+        raise typer.Exit(2)
+
+
+def main() -> None:
+    disable_call_home()
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
