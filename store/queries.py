@@ -1,0 +1,301 @@
+"""Named read functions: a `Store` in, a pandas DataFrame out.
+
+Callbacks, KPIs and alert rules call these instead of writing SQL (only `store/` writes
+SQL). Every frame has a fixed column list, also when empty, and every datetime column is
+`datetime64[ns, UTC]`; convert to naive UTC or epoch ms only at the Plotly boundary.
+Series reads (`series_points`, `latest_point`, model metrics) live in `store/series.py`
+and are re-exported here, so there is one module to import.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, TypeVar
+
+import pandas as pd
+from sqlalchemy import Select, and_, func, select
+
+from store import schema as s
+from store.db import Store
+from store.frames import read
+from store.series import latest_point, model_metric_points, series_catalog, series_points
+
+__all__ = [
+    "backlog_items",
+    "collector_status",
+    "data_quality",
+    "drift_features",
+    "drift_reports",
+    "item_events",
+    "latest_point",
+    "model_metric_points",
+    "model_versions",
+    "pipeline_runs",
+    "products",
+    "resolve_version",
+    "runs",
+    "series_catalog",
+    "series_points",
+    "sprints",
+]
+
+P = s.Product
+_Sel = TypeVar("_Sel", bound=Select[*tuple[Any, ...]])
+
+
+def _of(stmt: _Sel, product: str, product_col: Any) -> _Sel:
+    """Restrict `stmt` to one product by key."""
+    return stmt.join(P, P.id == product_col).where(P.key == product)
+
+
+def products(store: Store) -> pd.DataFrame:
+    stmt = select(P.key, P.name, P.owner, P.description).order_by(P.key)
+    return read(store, stmt, ["key", "name", "owner", "description"])
+
+
+def collector_status(store: Store) -> pd.DataFrame:
+    """One row per source: its latest run, and when its latest successful run finished."""
+    C = s.CollectorRun
+    # The latest run per source (ties on `started` broken by id), via the (source, started) index.
+    newest = select(C.source, func.max(C.started).label("started")).group_by(C.source).subquery()
+    last_ids = (
+        select(func.max(C.id).label("id"))
+        .join(newest, and_(newest.c.source == C.source, newest.c.started == C.started))
+        .group_by(C.source)
+        .subquery()
+    )
+    ok = (
+        select(C.source, func.max(C.finished).label("last_success"))
+        .where(C.status == "ok")
+        .group_by(C.source)
+        .subquery()
+    )
+    stmt = (
+        select(
+            C.source,
+            C.kind,
+            C.started,
+            C.finished,
+            C.status,
+            C.records,
+            C.error,
+            ok.c.last_success,
+        )
+        .join(last_ids, last_ids.c.id == C.id)
+        .outerjoin(ok, ok.c.source == C.source)
+        .order_by(C.source)
+    )
+    columns = [
+        "source",
+        "kind",
+        "started",
+        "finished",
+        "status",
+        "records",
+        "error",
+        "last_success",
+    ]
+    return read(store, stmt, columns, times=["started", "finished", "last_success"])
+
+
+def model_versions(store: Store, product: str, model: str | None = None) -> pd.DataFrame:
+    M, V = s.Model, s.ModelVersion
+    stmt = _of(
+        select(M.name, V.version, V.run_id, V.status, V.stage, V.aliases, V.created, V.updated)
+        .select_from(V)
+        .join(M, M.id == V.model_id),
+        product,
+        M.product_id,
+    )
+    if model is not None:
+        stmt = stmt.where(M.name == model)
+    columns = ["model", "version", "run_id", "status", "stage", "aliases", "created", "updated"]
+    df = read(store, stmt.order_by(M.name, V.created, V.id), columns, times=["created", "updated"])
+    df["aliases"] = [list(a or []) for a in df["aliases"]]
+    return df
+
+
+def _version_order(version: str) -> tuple[int, int | str]:
+    """MLflow versions are integers in text; compare them as numbers where they are."""
+    return (0, int(version)) if version.isdigit() else (1, version)
+
+
+def resolve_version(
+    store: Store,
+    product: str,
+    model: str,
+    alias: str | None = None,
+    version: str | None = None,
+) -> str | None:
+    """The version an objective or chart means.
+
+    A given `version` is returned if it exists; else the version carrying `alias` (or, for
+    registries that still use stages, whose stage equals `alias` ignoring case); with
+    neither, the newest version. None when nothing matches.
+    """
+    df = model_versions(store, product, model)
+    if df.empty:
+        return None
+    if version is not None:
+        return version if version in set(df["version"]) else None
+    if alias is not None:
+        with_alias = df[[alias in a for a in df["aliases"]]]
+        if with_alias.empty:
+            with_alias = df[df["stage"].fillna("").str.lower() == alias.lower()]
+        if with_alias.empty:
+            return None
+        return str(max(with_alias["version"], key=_version_order))
+    return str(max(df["version"], key=_version_order))
+
+
+def runs(store: Store, product: str) -> pd.DataFrame:
+    R = s.Run
+    stmt = _of(
+        select(
+            R.run_id,
+            R.experiment,
+            R.name,
+            R.status,
+            R.start,
+            R.end,
+            R.model,
+            R.model_version,
+            R.url,
+        ),
+        product,
+        R.product_id,
+    ).order_by(R.start, R.run_id)
+    columns = [
+        "run_id",
+        "experiment",
+        "name",
+        "status",
+        "start",
+        "end",
+        "model",
+        "model_version",
+        "url",
+    ]
+    return read(store, stmt, columns, times=["start", "end"])
+
+
+DRIFT_REPORT_COLUMNS = [
+    "dataset",
+    "model",
+    "window_start",
+    "window_end",
+    "dataset_drift",
+    "drifted_share",
+    "drifted_count",
+    "column_count",
+    "report_path",
+    "computed_at",
+]
+
+
+def drift_reports(store: Store, product: str, dataset: str | None = None) -> pd.DataFrame:
+    D = s.DriftReport
+    stmt = _of(select(*(getattr(D, c) for c in DRIFT_REPORT_COLUMNS)), product, D.product_id)
+    if dataset is not None:
+        stmt = stmt.where(D.dataset == dataset)
+    stmt = stmt.order_by(D.window_end, D.dataset)
+    times = ["window_start", "window_end", "computed_at"]
+    return read(store, stmt, DRIFT_REPORT_COLUMNS, times=times)
+
+
+def drift_features(store: Store, product: str, dataset: str) -> pd.DataFrame:
+    D, F = s.DriftReport, s.DriftFeature
+    stmt = (
+        _of(
+            select(D.window_end, F.column, F.method, F.score, F.threshold, F.drifted)
+            .select_from(F)
+            .join(D, D.id == F.report_id),
+            product,
+            D.product_id,
+        )
+        .where(D.dataset == dataset)
+        .order_by(D.window_end, F.column)
+    )
+    columns = ["window_end", "column", "method", "score", "threshold", "drifted"]
+    return read(store, stmt, columns, times=["window_end"])
+
+
+def data_quality(store: Store, product: str, dataset: str | None = None) -> pd.DataFrame:
+    Q = s.DataQuality
+    stmt = _of(
+        select(Q.dataset, Q.ts, Q.rows, Q.columns, Q.missing_share, Q.schema_changes),
+        product,
+        Q.product_id,
+    )
+    if dataset is not None:
+        stmt = stmt.where(Q.dataset == dataset)
+    columns = ["dataset", "ts", "rows", "columns", "missing_share", "schema_changes"]
+    df = read(store, stmt.order_by(Q.ts, Q.dataset), columns, times=["ts"])
+    df["schema_changes"] = [list(c or []) for c in df["schema_changes"]]
+    return df
+
+
+def pipeline_runs(store: Store, product: str, since: datetime | None = None) -> pd.DataFrame:
+    R = s.PipelineRun
+    stmt = _of(
+        select(R.system, R.pipeline, R.run_id, R.state, R.start, R.end, R.trigger, R.url),
+        product,
+        R.product_id,
+    )
+    if since is not None:
+        stmt = stmt.where(R.start >= since)
+    columns = ["system", "pipeline", "run_id", "state", "start", "end", "trigger", "url"]
+    return read(store, stmt.order_by(R.start, R.run_id), columns, times=["start", "end"])
+
+
+def sprints(store: Store, product: str) -> pd.DataFrame:
+    S = s.Sprint
+    stmt = _of(
+        select(S.source, S.external_id, S.name, S.state, S.start, S.end, S.completed, S.goal),
+        product,
+        S.product_id,
+    ).order_by(S.start.is_(None), S.start, S.external_id)
+    columns = ["source", "external_id", "name", "state", "start", "end", "completed", "goal"]
+    return read(store, stmt, columns, times=["start", "end", "completed"])
+
+
+BACKLOG_COLUMNS = [
+    "source",
+    "key",
+    "title",
+    "type",
+    "status",
+    "status_category",
+    "points",
+    "epic",
+    "sprint",
+    "created",
+    "resolved",
+    "labels",
+    "url",
+    "origin",
+]
+
+
+def backlog_items(store: Store, product: str) -> pd.DataFrame:
+    B = s.BacklogItem
+    stmt = _of(select(*(getattr(B, c) for c in BACKLOG_COLUMNS)), product, B.product_id)
+    df = read(
+        store, stmt.order_by(B.created, B.key), BACKLOG_COLUMNS, times=["created", "resolved"]
+    )
+    df["labels"] = [list(x or []) for x in df["labels"]]
+    df["points"] = df["points"].astype("float64")
+    return df
+
+
+def item_events(store: Store, product: str) -> pd.DataFrame:
+    B, E = s.BacklogItem, s.ItemEvent
+    stmt = _of(
+        select(B.key, E.ts, E.field, E.from_value, E.to_value)
+        .select_from(E)
+        .join(B, B.id == E.item_id),
+        product,
+        B.product_id,
+    ).order_by(E.ts, B.key, E.field)
+    columns = ["item_key", "ts", "field", "from_value", "to_value"]
+    return read(store, stmt, columns, times=["ts"])

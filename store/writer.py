@@ -1,0 +1,317 @@
+"""Writing collector records and collector runs into the store.
+
+`write_records` upserts a mixed stream of records keyed by natural keys (see
+`store/upsert.py`), so a collector can be re-run any number of times, or twice at once,
+without duplicates. Records name their parents by natural key (product key, model name,
+item key); the writer resolves those to ids, creating unknown products and models on the
+way, and buffers the stream per record type, flushing parents before children whenever a
+buffer fills. It never commits: the runner commits records and the new watermark in one
+transaction, so a failed run leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, select, tuple_
+from sqlalchemy import update as sql_update
+from sqlalchemy.orm import Session
+
+from config.schema import ProductConfig
+from store import records as r
+from store import rows
+from store import schema as s
+from store.upsert import Row, batched, table, upsert
+
+log = logging.getLogger(__name__)
+
+# Record types in the order their buffers flush: parents before children. Products are
+# resolved (and created when unknown) on demand by every flusher, so they come first.
+FLUSH_ORDER: tuple[type, ...] = (
+    r.Model,
+    r.ModelVersion,
+    r.Run,
+    r.Point,
+    r.DriftReport,
+    r.DataQuality,
+    r.PipelineRun,
+    r.Sprint,
+    r.BacklogItem,
+    r.ItemEvent,
+)
+
+
+def _keep_alert_origin(excluded: Any) -> ColumnElement[Any]:
+    """An item created by an alert stays an alert item when a tracker import sees it."""
+    origin = table(s.BacklogItem).c.origin
+    return case((origin == r.Origin.ALERT.value, origin), else_=excluded.origin)
+
+
+class _Writer:
+    """Buffers records per type and writes them in dependency order; caches resolved ids."""
+
+    def __init__(self, session: Session, source: str, batch_size: int) -> None:
+        self.session = session
+        self.source = source
+        self.batch_size = batch_size
+        self.now = datetime.now(UTC)
+        self.buffers: dict[type, dict[Hashable, Any]] = {t: {} for t in FLUSH_ORDER}
+        self.product_ids: dict[str, int] = {}
+        self.model_ids: dict[tuple[int, str], int] = {}
+        self.series_ids: dict[rows.SeriesKey, int] = {}
+        self.skipped = 0
+        self.flushers: dict[type, Callable[[list[Any]], None]] = {
+            r.Model: self._models,
+            r.ModelVersion: self._model_versions,
+            r.Run: self._runs,
+            r.Point: self._points,
+            r.DriftReport: self._drift_reports,
+            r.DataQuality: self._data_quality,
+            r.PipelineRun: self._pipeline_runs,
+            r.Sprint: self._sprints,
+            r.BacklogItem: self._backlog_items,
+            r.ItemEvent: self._item_events,
+        }
+
+    def add(self, record: r.Record) -> None:
+        kind = type(record)
+        if kind not in self.buffers:
+            raise TypeError(f"not a store record: {kind.__name__}")
+        buffer = self.buffers[kind]
+        buffer[rows.natural_key(record)] = record  # the last record for a key wins
+        if len(buffer) >= self.batch_size:
+            self.flush(upto=kind)
+
+    def flush(self, upto: type | None = None) -> None:
+        """Flush every buffer up to and including `upto` (all when None), parents first."""
+        for kind in FLUSH_ORDER:
+            buffer = self.buffers[kind]
+            if buffer:
+                self.flushers[kind](list(buffer.values()))
+                buffer.clear()
+            if kind is upto:
+                return
+
+    def _upsert(
+        self, model: type[s.Base], batch: list[Row], keys: Sequence[str], **kw: Any
+    ) -> None:
+        update = [c for c in batch[0] if c not in keys and c not in kw.get("always", ())]
+        upsert(self.session, table(model), batch, keys, update, batch_size=self.batch_size, **kw)
+
+    # ------------------------------------------------------------ id resolution
+
+    def products(self, keys: Iterable[str]) -> dict[str, int]:
+        missing = sorted({k for k in keys if k not in self.product_ids})
+        if missing:
+            new = [{"key": k, "name": k, "owner": "", "description": ""} for k in missing]
+            upsert(self.session, table(s.Product), new, ["key"])  # never renames a product
+            found = self.session.execute(
+                select(s.Product.key, s.Product.id).where(s.Product.key.in_(missing))
+            )
+            self.product_ids.update(dict(found.tuples().all()))
+        return self.product_ids
+
+    def models(self, names: Iterable[tuple[str, str]]) -> dict[tuple[int, str], int]:
+        wanted = set(names)
+        pids = self.products(p for p, _ in wanted)
+        missing = sorted({(pids[p], m) for p, m in wanted} - set(self.model_ids))
+        if missing:
+            new = [{"product_id": p, "name": m, "description": ""} for p, m in missing]
+            upsert(self.session, table(s.Model), new, ["product_id", "name"])
+            found = self.session.execute(
+                select(s.Model.product_id, s.Model.name, s.Model.id).where(
+                    tuple_(s.Model.product_id, s.Model.name).in_(missing)
+                )
+            )
+            self.model_ids.update({(p, m): i for p, m, i in found.tuples()})
+        return self.model_ids
+
+    def series(self, points: list[r.Point]) -> dict[rows.SeriesKey, int]:
+        pids = self.products(x.product for x in points)
+        identities = {rows.series_key(x, pids[x.product]): x for x in points}
+        new = [rows.series_row(x, k[0]) for k, x in identities.items()]
+        self._upsert(s.Series, new, ["product_id", "kind", "name", "labels_key"])
+        missing = set(identities) - set(self.series_ids)
+        if missing:
+            found = self.session.execute(
+                select(
+                    s.Series.product_id,
+                    s.Series.kind,
+                    s.Series.name,
+                    s.Series.labels_key,
+                    s.Series.id,
+                ).where(
+                    s.Series.product_id.in_({k[0] for k in missing}),
+                    s.Series.name.in_({k[2] for k in missing}),
+                )
+            )
+            for p, kind, name, labels_key, i in found.tuples():
+                self.series_ids[(p, kind, name, labels_key)] = i
+        return self.series_ids
+
+    # ------------------------------------------------------------ flushers
+
+    def _models(self, recs: list[r.Model]) -> None:
+        pids = self.products(x.product for x in recs)
+        batch = [rows.model_row(x, pids[x.product]) for x in recs]
+        self._upsert(s.Model, batch, ["product_id", "name"])
+
+    def _model_versions(self, recs: list[r.ModelVersion]) -> None:
+        mids = self.models((x.product, x.model) for x in recs)
+        pids = self.product_ids
+        batch = [rows.model_version_row(x, mids[(pids[x.product], x.model)]) for x in recs]
+        self._upsert(s.ModelVersion, batch, ["model_id", "version"])
+
+    def _runs(self, recs: list[r.Run]) -> None:
+        pids = self.products(x.product for x in recs)
+        self._upsert(s.Run, [rows.run_row(x, pids[x.product]) for x in recs], ["run_id"])
+
+    def _points(self, recs: list[r.Point]) -> None:
+        sids = self.series(recs)
+        pids = self.product_ids
+        batch = [rows.point_row(x, sids[rows.series_key(x, pids[x.product])]) for x in recs]
+        self._upsert(s.SeriesPoint, batch, ["series_id", "ts", "step"])
+
+    def _drift_reports(self, recs: list[r.DriftReport]) -> None:
+        pids = self.products(x.product for x in recs)
+        keys = ["product_id", "dataset", "window_start", "window_end"]
+        self._upsert(s.DriftReport, [rows.drift_report_row(x, pids[x.product]) for x in recs], keys)
+        report = table(s.DriftReport)
+        features: list[Row] = []
+        for x in recs:
+            if not x.features:
+                continue
+            report_id = self.session.execute(
+                select(report.c.id).where(
+                    report.c.product_id == pids[x.product],
+                    report.c.dataset == x.dataset,
+                    report.c.window_start == x.window_start,
+                    report.c.window_end == x.window_end,
+                )
+            ).scalar_one()
+            by_column = {f.column: f for f in x.features}
+            features += [rows.drift_feature_row(f, report_id) for f in by_column.values()]
+        if features:
+            self._upsert(s.DriftFeature, features, ["report_id", "column"])
+
+    def _data_quality(self, recs: list[r.DataQuality]) -> None:
+        pids = self.products(x.product for x in recs)
+        batch = [rows.data_quality_row(x, pids[x.product]) for x in recs]
+        self._upsert(s.DataQuality, batch, ["product_id", "dataset", "ts"])
+
+    def _pipeline_runs(self, recs: list[r.PipelineRun]) -> None:
+        pids = self.products(x.product for x in recs)
+        batch = [rows.pipeline_run_row(x, pids[x.product]) for x in recs]
+        self._upsert(s.PipelineRun, batch, ["system", "run_id"])
+
+    def _sprints(self, recs: list[r.Sprint]) -> None:
+        pids = self.products(x.product for x in recs)
+        batch = [rows.sprint_row(x, self.source, pids[x.product]) for x in recs]
+        self._upsert(s.Sprint, batch, ["source", "external_id"])
+
+    def _backlog_items(self, recs: list[r.BacklogItem]) -> None:
+        pids = self.products(x.product for x in recs)
+        batch = [rows.backlog_item_row(x, self.source, pids[x.product], self.now) for x in recs]
+        self._upsert(
+            s.BacklogItem,
+            batch,
+            ["source", "key"],
+            override={"origin": _keep_alert_origin},
+            always=["updated_at"],
+        )
+
+    def _item_events(self, recs: list[r.ItemEvent]) -> None:
+        item = table(s.BacklogItem)
+        ids: dict[str, int] = {}
+        for chunk in batched(sorted({x.item_key for x in recs}), 1000):
+            found = self.session.execute(
+                select(item.c.key, item.c.id).where(
+                    item.c.source == self.source, item.c.key.in_(chunk)
+                )
+            )
+            ids.update(dict(found.tuples().all()))
+        known = [x for x in recs if x.item_key in ids]
+        if len(known) < len(recs):
+            self.skipped += len(recs) - len(known)
+            log.warning(
+                "source %s: skipped %d events of items not in the store",
+                self.source,
+                len(recs) - len(known),
+            )
+        if known:
+            batch = [rows.item_event_row(x, ids[x.item_key]) for x in known]
+            self._upsert(s.ItemEvent, batch, ["item_id", "ts", "field"])
+
+
+def write_records(
+    session: Session, source: str, records: Iterable[r.Record], batch_size: int = 5000
+) -> int:
+    """Upsert a mixed stream of records from collector source `source`; return their number.
+
+    Records are buffered per type and flushed parents first whenever a buffer fills, so a
+    stream of any length and order writes in bounded memory. Item events whose item is not
+    in the store under the same source are skipped with a warning and not counted.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be positive")
+    writer = _Writer(session, source, batch_size)
+    count = 0
+    for record in records:
+        writer.add(record)
+        count += 1
+    writer.flush()
+    return count - writer.skipped
+
+
+def sync_products(session: Session, products: Sequence[ProductConfig]) -> None:
+    """Make the product table match the configuration's names, owners and descriptions."""
+    batch = [
+        {"key": p.key, "name": p.name, "owner": p.owner, "description": p.description}
+        for p in products
+    ]
+    upsert(session, table(s.Product), batch, ["key"], ["name", "owner", "description"])
+
+
+def start_collector_run(session: Session, source: str, kind: str, started: datetime) -> int:
+    """Record that a collector run began; returns its id for `finish_collector_run`."""
+    run = table(s.CollectorRun)
+    result = session.execute(
+        run.insert()
+        .values(source=source, kind=kind, started=started, status="running", records=0)
+        .returning(run.c.id)
+    )
+    return int(result.scalar_one())
+
+
+def finish_collector_run(
+    session: Session,
+    run_id: int,
+    status: str,
+    records: int,
+    error: str | None,
+    watermark: datetime | None,
+    finished: datetime,
+) -> None:
+    """Close a collector run; an 'ok' run's watermark is where the next run resumes."""
+    if status not in ("ok", "failed"):
+        raise ValueError(f"a finished run is 'ok' or 'failed', not {status!r}")
+    run = table(s.CollectorRun)
+    session.execute(
+        sql_update(run)
+        .where(run.c.id == run_id)
+        .values(status=status, records=records, error=error, watermark=watermark, finished=finished)
+    )
+
+
+def last_watermark(session: Session, source: str) -> datetime | None:
+    """The watermark of the source's latest successful run; None before the first one."""
+    run = table(s.CollectorRun)
+    return session.execute(
+        select(run.c.watermark)
+        .where(run.c.source == source, run.c.status == "ok")
+        .order_by(run.c.started.desc(), run.c.id.desc())
+        .limit(1)
+    ).scalar()
