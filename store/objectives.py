@@ -21,9 +21,8 @@ from store.db import Store
 from store.records import SeriesKind
 
 AnyObjective = ModelMetricObjective | DriftObjective | PipelineSuccessObjective | UsageObjective
-EMPTY_POINTS = pd.DataFrame(
-    {"ts": pd.Series([], dtype="datetime64[ns, UTC]"), "value": pd.Series([], dtype=float)}
-)
+EMPTY_POINTS = pd.DataFrame({"ts": pd.Series([], dtype="datetime64[ns, UTC]"),
+                             "value": pd.Series([], dtype=float)})
 
 
 def objective_frame(
@@ -42,17 +41,12 @@ def objective_frame(
             )
         case DriftObjective():
             frame = queries.series_points(
-                store,
-                product,
-                SeriesKind.DRIFT,
-                "drifted_share",
-                labels={"dataset": objective.dataset},
-                start=since,
+                store, product, SeriesKind.DRIFT, "drifted_share",
+                labels={"dataset": objective.dataset}, start=since,
             )
         case UsageObjective():
-            frame = queries.series_points(
-                store, product, SeriesKind.USAGE, objective.kpi, start=since
-            )
+            frame = queries.series_points(store, product, SeriesKind.USAGE, objective.kpi,
+                                          start=since)
         case PipelineSuccessObjective():
             runs = queries.pipeline_runs(store, product, since=since)
             if objective.pipeline is not None:
