@@ -1,0 +1,180 @@
+"""Rebuild backlog items' fields at any past instant from their change events.
+
+Velocity, burndown and cumulative flow all ask "what did the board look like at t?", but
+the store keeps only each item's *current* row plus a log of changes (`item_event`). The
+rule used everywhere:
+
+* value at t = `to_value` of the item's last event at or before t;
+* with no event at or before t, the `from_value` of its first event after t (the value it
+  had before the history we know of changed it);
+* with no events for that field at all, the current value;
+* an item did not exist before its `created` instant (`exists` is False; its field values
+  are still filled in so callers can decide what to do with them).
+
+Events at the same instant are applied in the order they appear in the frame (stable
+sort), so a source that logs two changes in one second keeps its order.
+
+The field names and the `done` category are spelled here rather than imported from
+`store.records`, because `kpis/` never imports the store; a test checks they agree.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from kpis._time import utc_timestamp
+
+STATUS = "status"
+STATUS_CATEGORY = "status_category"
+POINTS = "points"
+SPRINT = "sprint"
+
+TODO = "todo"
+IN_PROGRESS = "in_progress"
+DONE = "done"
+CATEGORIES = (TODO, IN_PROGRESS, DONE)
+
+STATE_COLUMNS = ["key", SPRINT, POINTS, STATUS_CATEGORY, "exists"]
+
+
+def as_text(value: object) -> str | None:
+    """Event values are text and item values may be NaN: give both one spelling.
+
+    A sprint id read back as a float (`12.0`, because the column held NaN) is turned into
+    `"12"` so it still matches the `"12"` written in events.
+    """
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if value.is_integer():
+            return str(int(value))
+    if value is pd.NaT or value is pd.NA:
+        return None
+    text = str(value)
+    return text or None
+
+
+def _indexed(items: pd.DataFrame) -> pd.DataFrame:
+    if items["key"].duplicated().any():
+        dupes = sorted(items.loc[items["key"].duplicated(), "key"].astype(str).unique())
+        raise ValueError(f"item keys must be unique; repeated: {', '.join(dupes[:5])}")
+    return items.set_index("key")
+
+
+def _naive_utc(values: pd.Series) -> np.ndarray:
+    """Aware datetimes as naive-UTC datetime64 (NaT kept), for fast numpy comparisons."""
+    return pd.to_datetime(values, utc=True).dt.tz_convert(None).to_numpy()
+
+
+def _last_per_item(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unique item positions and the index of each one's last row (rows in time order)."""
+    unique, first_from_end = np.unique(positions[::-1], return_index=True)
+    return unique, len(positions) - 1 - first_from_end
+
+
+@dataclass(frozen=True)
+class _Changes:
+    """One field's events as arrays, in time order (stable): item position, ts, from, to."""
+
+    pos: np.ndarray
+    ts: np.ndarray
+    from_value: np.ndarray
+    to_value: np.ndarray
+
+
+class ItemHistory:
+    """Items and their events prepared once, so that many instants can be asked cheaply.
+
+    Velocity asks two or three instants per sprint; preparing the arrays once keeps a
+    velocity chart of a year of sprints within a callback's budget.
+    """
+
+    def __init__(self, items: pd.DataFrame, events: pd.DataFrame) -> None:
+        indexed = _indexed(items)
+        self.keys: pd.Index = indexed.index
+        self._current = {
+            field: indexed[field].astype(object).to_numpy()
+            for field in (SPRINT, POINTS, STATUS_CATEGORY)
+        }
+        self._created = _naive_utc(indexed["created"])
+        self._resolved = _naive_utc(indexed["resolved"])
+        self._changes: dict[str, _Changes] = {}
+        if events.empty:
+            return
+        known = events.loc[events["item_key"].isin(self.keys) & events["ts"].notna()]
+        known = known.sort_values("ts", kind="stable")
+        for field, group in known.groupby("field", sort=False):
+            self._changes[str(field)] = _Changes(
+                pos=self.keys.get_indexer(group["item_key"]),
+                ts=_naive_utc(group["ts"]),
+                from_value=group["from_value"].to_numpy(dtype=object),
+                to_value=group["to_value"].to_numpy(dtype=object),
+            )
+
+    def value_at(self, field: str, at: datetime) -> np.ndarray:
+        """Raw value (object array, in item order) of `field` for every item at `at`."""
+        at64 = utc_timestamp(at, name="at").tz_convert(None).to_datetime64()
+        value = self._current[field].copy()
+        changes = self._changes.get(field)
+        if changes is None:
+            return value
+        after = changes.ts > at64
+        first_pos, first_row = np.unique(changes.pos[after], return_index=True)
+        value[first_pos] = changes.from_value[after][first_row]
+        before = ~after
+        last_pos, last_row = _last_per_item(changes.pos[before])
+        value[last_pos] = changes.to_value[before][last_row]
+        return value
+
+    def state_at(self, at: datetime) -> pd.DataFrame:
+        """See `state_at`."""
+        at64 = utc_timestamp(at, name="at").tz_convert(None).to_datetime64()
+        points = pd.to_numeric(pd.Series(self.value_at(POINTS, at)), errors="coerce")
+        frame = pd.DataFrame(
+            {
+                "key": self.keys.to_numpy(),
+                SPRINT: [as_text(v) for v in self.value_at(SPRINT, at)],
+                POINTS: points.astype(float).to_numpy(),
+                STATUS_CATEGORY: [as_text(v) for v in self.value_at(STATUS_CATEGORY, at)],
+                "exists": np.isnat(self._created) | (self._created <= at64),
+            },
+            columns=STATE_COLUMNS,
+        )
+        return frame.astype({SPRINT: object, STATUS_CATEGORY: object})
+
+    def last_done_at(self, at: datetime) -> pd.Series:
+        """See `last_done_at`."""
+        at64 = utc_timestamp(at, name="at").tz_convert(None).to_datetime64()
+        when = np.where(self._resolved <= at64, self._resolved, self._created)
+        changes = self._changes.get(STATUS_CATEGORY)
+        if changes is not None:
+            done = (changes.to_value == DONE) & (changes.ts <= at64)
+            last_pos, last_row = _last_per_item(changes.pos[done])
+            when[last_pos] = changes.ts[done][last_row]
+        return pd.Series(pd.to_datetime(when, utc=True), index=self.keys)
+
+
+def state_at(items: pd.DataFrame, events: pd.DataFrame, at: datetime) -> pd.DataFrame:
+    """Snapshot of every item at `at`: columns [key, sprint, points, status_category, exists].
+
+    `sprint` and `status_category` are text or None, `points` is float (NaN = no estimate),
+    `exists` is False for items created after `at`. Rows follow the order of `items`.
+    """
+    return ItemHistory(items, events).state_at(at)
+
+
+def last_done_at(items: pd.DataFrame, events: pd.DataFrame, at: datetime) -> pd.Series:
+    """When each item last moved into `done` at or before `at` (Series of Timestamps by key).
+
+    Meaningful only for items that are done at `at`. When no such move is recorded (the item
+    was done before its known history, or the source keeps no history), `resolved` is used if
+    it is at or before `at`, else `created`: the item has been done as long as we know it.
+    """
+    return ItemHistory(items, events).last_done_at(at)

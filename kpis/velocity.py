@@ -1,0 +1,166 @@
+"""Sprint velocity, as Jira's velocity chart and sprint report count it.
+
+* **commitment**: the estimates, *at the sprint's start*, of the items in the sprint at its
+  start. Items added later and re-estimates made later do not change it; items already done
+  at the start are left out (there is nothing left to commit to).
+* **completed**: the estimates, *at the sprint's end*, of the items in the sprint and done
+  at that instant, items added mid-sprint included. The end is the instant the sprint was
+  completed (its planned end if no completion is recorded); for an active sprint it is
+  `as_of`, so the figure is "completed so far".
+* Like Jira, an item only counts as completed *in* this sprint if it last moved to done
+  after the sprint started. An item done before the start and never reopened ("completed
+  outside this sprint") adds nothing; one reopened and done again during the sprint counts.
+* Items without an estimate count 0.
+* When a sprint is completed, Jira moves its unfinished items to the next sprint *at the
+  completion instant*. Such a move is the close itself, not scope change: these items
+  still belong to the closing sprint's end snapshot and are not counted as removed.
+
+`added_mid_sprint` counts items that were in the sprint at some moment after its start but
+not at its start (created in it, or moved in); `removed_mid_sprint` counts items that were in
+the sprint at its start or joined it later and are no longer in it at its end. An item
+added and removed again counts in both.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+
+from kpis._time import utc_timestamp
+from kpis.history import DONE, SPRINT, ItemHistory, as_text
+
+ACTIVE = "active"
+CLOSED = "closed"
+
+VELOCITY_COLUMNS = [
+    "external_id",
+    "name",
+    "state",
+    "start",
+    "end",
+    "commitment",
+    "completed",
+    "added_mid_sprint",
+    "removed_mid_sprint",
+]
+
+
+def _end_instant(sprint: pd.Series, as_of: pd.Timestamp) -> tuple[pd.Timestamp, bool]:
+    """The instant the sprint's "end" snapshot is taken, and whether it is closed by then.
+
+    The store's `state` is today's; a sprint closed after `as_of` was still active at
+    `as_of`, so a replay of the past sees it as active.
+    """
+    if str(sprint["state"]).lower() != CLOSED:
+        return as_of, False
+    close = sprint["completed"] if pd.notna(sprint["completed"]) else sprint["end"]
+    if pd.isna(close) or close > as_of:
+        return as_of, False
+    return pd.Timestamp(close), True
+
+
+def _sprint_moves(events: pd.DataFrame, keys: pd.Index) -> pd.DataFrame:
+    """Sprint changes of known items, once for all sprints: [item_key, ts, from_id, to_id]."""
+    columns = ["item_key", "ts", "from_id", "to_id"]
+    if events.empty:
+        return pd.DataFrame(columns=columns)
+    moves = events.loc[(events["field"] == SPRINT) & events["item_key"].isin(keys)]
+    return pd.DataFrame(
+        {
+            "item_key": moves["item_key"],
+            "ts": moves["ts"],
+            "from_id": moves["from_value"].map(as_text),
+            "to_id": moves["to_value"].map(as_text),
+        },
+        columns=columns,
+    )
+
+
+def _one_sprint(
+    sprint: pd.Series, history: ItemHistory, all_moves: pd.DataFrame, as_of: pd.Timestamp
+) -> dict[str, object]:
+    sprint_id = as_text(sprint["external_id"])
+    start = pd.Timestamp(sprint["start"])
+    end_at, closed = _end_instant(sprint, as_of)
+
+    at_start = history.state_at(start).set_index("key")
+    at_end = history.state_at(end_at).set_index("key")
+
+    in_at_start = at_start["exists"] & (at_start[SPRINT] == sprint_id)
+    committed = in_at_start & (at_start["status_category"] != DONE)
+    commitment = float(at_start.loc[committed, "points"].fillna(0.0).sum())
+
+    moves = all_moves.loc[(all_moves["ts"] > start) & (all_moves["ts"] <= end_at)]
+    from_here = moves["from_id"] == sprint_id
+    to_here = moves["to_id"] == sprint_id
+
+    in_at_end = at_end["exists"] & (at_end[SPRINT] == sprint_id)
+    if closed:
+        carried = moves.loc[from_here & (moves["ts"] == end_at), "item_key"]
+        in_at_end = in_at_end | at_end.index.isin(carried)
+
+    done_at_end = at_end["status_category"] == DONE
+    done_in_sprint = history.last_done_at(end_at) > start
+    counted = in_at_end & done_at_end & done_in_sprint
+    completed = float(at_end.loc[counted, "points"].fillna(0.0).sum())
+
+    touched = moves.loc[from_here | to_here, "item_key"]
+    during = in_at_end | at_end.index.isin(touched)
+    added = during & ~in_at_start
+    removed = (in_at_start | added) & ~in_at_end
+
+    return {
+        "external_id": sprint["external_id"],
+        "name": sprint["name"],
+        "state": CLOSED if closed else ACTIVE,
+        "start": start,
+        "end": sprint["end"],
+        "commitment": commitment,
+        "completed": completed,
+        "added_mid_sprint": int(added.sum()),
+        "removed_mid_sprint": int(removed.sum()),
+    }
+
+
+def sprint_velocity(
+    sprints: pd.DataFrame, items: pd.DataFrame, events: pd.DataFrame, *, as_of: datetime
+) -> pd.DataFrame:
+    """Commitment and completed points of every sprint started by `as_of`, ordered by start.
+
+    Columns: external_id, name, state ('active' or 'closed' *as of* `as_of`), start, end
+    (planned), commitment, completed (floats), added_mid_sprint, removed_mid_sprint (ints).
+    Future sprints, and sprints whose start lies after `as_of`, are left out.
+    """
+    as_of = utc_timestamp(as_of)
+    if sprints.empty:
+        return pd.DataFrame(columns=VELOCITY_COLUMNS)
+    state = sprints["state"].astype(str).str.lower()
+    started = sprints.loc[
+        state.isin([ACTIVE, CLOSED]) & sprints["start"].notna() & (sprints["start"] <= as_of)
+    ].sort_values("start", kind="stable")
+    history = ItemHistory(items, events)
+    moves = _sprint_moves(events, history.keys)
+    rows = [_one_sprint(sprint, history, moves, as_of) for _, sprint in started.iterrows()]
+    frame = pd.DataFrame(rows, columns=VELOCITY_COLUMNS)
+    return frame.astype(
+        {
+            "commitment": float,
+            "completed": float,
+            "added_mid_sprint": int,
+            "removed_mid_sprint": int,
+        }
+    )
+
+
+def average_velocity(velocity: pd.DataFrame, last_n: int = 3) -> float | None:
+    """Mean `completed` of the last `last_n` closed sprints (by start); None if none closed.
+
+    Active sprints are left out: their "completed so far" would drag the average down.
+    """
+    if last_n < 1:
+        raise ValueError(f"last_n must be at least 1, got {last_n}")
+    closed = velocity.loc[velocity["state"] == CLOSED].sort_values("start", kind="stable")
+    if closed.empty:
+        return None
+    return float(closed["completed"].tail(last_n).mean())
