@@ -44,6 +44,12 @@ FLUSH_ORDER: tuple[type, ...] = (
 )
 
 
+def _keep_unit(excluded: Any) -> ColumnElement[Any]:
+    """A point without a unit (the default '') does not blank out its series' unit."""
+    unit = table(s.Series).c.unit
+    return case((excluded.unit == "", unit), else_=excluded.unit)
+
+
 def _keep_alert_origin(excluded: Any) -> ColumnElement[Any]:
     """An item created by an alert stays an alert item when a tracker import sees it."""
     origin = table(s.BacklogItem).c.origin
@@ -131,9 +137,13 @@ class _Writer:
 
     def series(self, points: list[r.Point]) -> dict[rows.SeriesKey, int]:
         pids = self.products(x.product for x in points)
-        identities = {rows.series_key(x, pids[x.product]): x for x in points}
-        new = [rows.series_row(x, k[0]) for k, x in identities.items()]
-        self._upsert(s.Series, new, ["product_id", "kind", "name", "labels_key"])
+        identities: dict[rows.SeriesKey, Row] = {}
+        for x in points:
+            key = rows.series_key(x, pids[x.product])
+            if key not in identities or x.unit:
+                identities[key] = rows.series_row(x, key[0])
+        keys = ["product_id", "kind", "name", "labels_key"]
+        self._upsert(s.Series, list(identities.values()), keys, override={"unit": _keep_unit})
         missing = set(identities) - set(self.series_ids)
         if missing:
             found = self.session.execute(
