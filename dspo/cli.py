@@ -99,13 +99,23 @@ def collect(
     source: Annotated[
         list[str] | None, typer.Option("--source", "-s", help="Only these sources.")
     ] = None,
+    every: Annotated[
+        int | None, typer.Option(help="Repeat every N seconds (the compose collector loop).")
+    ] = None,
     debug: DebugOption = False,
 ) -> None:
-    """Collect every enabled source once into the store."""
+    """Collect every enabled source once (or every N seconds) into the store."""
+    import time
+
     from dspo.collecting import collect_all
 
-    with _guarded(debug):
-        failed = collect_all(config, only=source or None)
+    while True:
+        started = time.monotonic()
+        with _guarded(debug):
+            failed = collect_all(config, only=source or None)
+        if every is None:
+            break
+        time.sleep(max(0.0, every - (time.monotonic() - started)))
     if failed:
         raise typer.Exit(2)
 

@@ -1,0 +1,156 @@
+"""Config loading: YAML paths in errors, ${ENV} interpolation, shipped files valid."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from config.loader import ConfigError, load_config, parse_config
+from config.schema import DspoConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+MINIMAL = """
+products:
+  - key: churn
+    name: Churn
+sources:
+  - name: ml
+    kind: mlflow
+    product: churn
+    tracking_uri: ${MLFLOW_URI}
+"""
+
+
+def _errors(text: str, env: dict[str, str] | None = None) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, source="test.yaml", env=env or {})
+    return [str(issue) for issue in info.value.issues]
+
+
+def test_env_interpolation_and_defaults() -> None:
+    text = MINIMAL + "store:\n  url: ${STORE_URL:-sqlite:///x.db}\n"
+    cfg = parse_config(text, source="t", env={"MLFLOW_URI": "http://127.0.0.1:5000"})
+    assert cfg.sources[0].tracking_uri == "http://127.0.0.1:5000"  # type: ignore[union-attr]
+    assert cfg.store.url == "sqlite:///x.db"
+
+
+def test_missing_env_names_the_key() -> None:
+    assert _errors(MINIMAL) == [
+        "sources[0].tracking_uri: environment variable MLFLOW_URI is not set"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "expected"),
+    [
+        pytest.param(
+            "products: [{key: a, name: A}]\nsources:\n"
+            "  - {name: s1, kind: files, product: a, items: i.csv}\n"
+            "  - {name: s2, kind: sql_kpis, product: a, url: 'sqlite://', queries: []}\n"
+            "  - {name: s3, kind: mlflow, product: a}\n",
+            ["sources[1].queries: List should have at least 1 item after validation, not 0",
+             "sources[2].tracking_uri: field required"],
+            id="missing-and-empty-fields-per-source",
+        ),
+        pytest.param(
+            "products: [{key: a, name: A, objectives: [{name: o, kind: usage, kpi: dau, "
+            "op: '>=', threshold: 10, warning: 5}]}]\n",
+            ["products[0].objectives[0]: warning must lie at or above threshold for op '>='"],
+            id="warning-on-wrong-side",
+        ),
+        pytest.param(
+            "products: [{key: a, name: A, colour: red}]\n",
+            ["products[0].colour: unknown key (check its spelling)"],
+            id="typo-key",
+        ),
+        pytest.param(
+            "products: [{key: a, name: A}]\nsources: [{name: s, kind: files, product: b, "
+            "items: i.csv}]\n",
+            ["sources[0].product: unknown product 'b' (known: a)"],
+            id="unknown-product",
+        ),
+        pytest.param(
+            "products: [{key: a, name: A}]\nsources: [{name: s, kind: jira, product: a}]\n",
+            None,
+            id="unknown-kind",
+        ),
+    ],
+)
+def test_errors_name_their_yaml_path(yaml_text: str, expected: list[str] | None) -> None:
+    errors = _errors(yaml_text)
+    if expected is None:
+        assert errors[0].startswith("sources[0]") and "kind" in errors[0].lower()
+    else:
+        assert errors == expected
+
+
+def test_not_a_mapping_and_bad_yaml() -> None:
+    assert _errors("- a\n- b\n") == ["the top level must be a mapping"]
+    assert _errors("products: [\n")[0].startswith("not valid YAML")
+
+
+@pytest.mark.parametrize("name", ["demo.yaml", "example.yaml", "compose.yaml"])
+def test_shipped_configs_are_valid(name: str) -> None:
+    env = {"FEATURES_DB_PASSWORD": "x", "PRODUCT_DB_PASSWORD": "x",
+           "DSPO_STORE_URL": "postgresql+psycopg://u@h/d", "MLFLOW_TRACKING_URI": "http://m"}
+    cfg = load_config(ROOT / "config" / name, env=env)
+    assert cfg.products
+
+
+def _documented_keys(model: type, prefix: str = "") -> set[str]:
+    """Every field name of the schema, recursively, as in the YAML."""
+    from typing import get_args
+
+    from pydantic import BaseModel
+
+    keys: set[str] = set()
+    for name, field in model.model_fields.items():  # type: ignore[attr-defined]
+        keys.add(name)
+        stack: list[Any] = [field.annotation]
+        while stack:
+            tp = stack.pop()
+            if isinstance(tp, type) and issubclass(tp, BaseModel):
+                keys |= _documented_keys(tp)
+            else:
+                stack.extend(get_args(tp))
+    return keys
+
+
+def test_every_option_is_in_example_yaml() -> None:
+    text = (ROOT / "config" / "example.yaml").read_text()
+    missing = sorted(k for k in _documented_keys(DspoConfig) if f"{k}:" not in text)
+    assert missing == [], f"config/example.yaml does not mention: {missing}"
+
+
+def test_every_option_is_in_the_docs() -> None:
+    text = (ROOT / "docs" / "configuration.md").read_text()
+    missing = sorted(k for k in _documented_keys(DspoConfig) if f"`{k}`" not in text)
+    assert missing == [], f"docs/configuration.md does not mention: {missing}"
+
+
+def test_cli_config_check_reports_paths_and_fails(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"products": [{"key": "a", "name": "A"}],
+                                   "sources": [{"name": "s", "kind": "mlflow", "product": "a"}]}))
+    dspo = Path(sys.executable).parent / "dspo"
+    out = subprocess.run([str(dspo), "config", "check", str(bad)], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 1
+    assert "sources[0].tracking_uri: field required" in out.stderr
+    ok = subprocess.run([str(dspo), "config", "check", str(ROOT / "config" / "demo.yaml")],
+                        capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    assert "2 product(s), 10 source(s)" in ok.stdout
+
+
+def test_configuration_reference_is_up_to_date() -> None:
+    from config.docs import render
+
+    assert (ROOT / "docs" / "configuration.md").read_text() == render(), (
+        "run: python -m config.docs > docs/configuration.md"
+    )
