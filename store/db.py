@@ -152,6 +152,14 @@ class Store:
             return
         if current is None:
             raise StoreError(f"the store at {self.display_url} has no dspo schema; {UPGRADE_HINT}")
+        known = {
+            s.revision for s in ScriptDirectory.from_config(self._alembic_config()).walk_revisions()
+        }
+        if current not in known:
+            raise StoreError(
+                f"the store at {self.display_url} is at schema {current}, newer than this "
+                f"dspo knows ({head}); upgrade dspo"
+            )
         raise StoreError(
             f"the store at {self.display_url} is at schema {current}, dspo needs {head}; "
             f"{UPGRADE_HINT}"

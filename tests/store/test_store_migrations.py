@@ -43,12 +43,3 @@ def test_every_constraint_and_index_is_named(store):
             assert fk["name"] and fk["name"].startswith("fk_"), (table, fk)
         for ix in inspector.get_indexes(table):
             assert ix["name"], (table, ix)
-
-
-def test_sqlite_pragmas_are_set(store):
-    if store.dialect != "sqlite":
-        pytest.skip("SQLite pragmas")
-    with store.engine.connect() as connection:
-        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
-        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
