@@ -15,17 +15,16 @@ from dash import dcc, html
 from dashboard.components import format as fmt
 from dashboard.figures.overview import sparkline
 from dashboard.services.overview import HealthRow
-from kpis.health import Status
+from kpis.health import ObjectiveResult, Status
 
 STATUS_LABEL = {Status.GREEN: "healthy", Status.AMBER: "at risk", Status.RED: "failing",
                 Status.UNKNOWN: "no data"}
 GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
 
 
-def status_badge(status: Status, testid: str | None = None) -> dbc.Badge:
-    extra = {"data-testid": testid} if testid else {}
-    return dbc.Badge(STATUS_LABEL[status], className=f"status-{status.value}", pill=True,
-                     **extra)
+def status_badge(status: Status, testid: str | None = None) -> html.Span:
+    badge = dbc.Badge(STATUS_LABEL[status], className=f"status-{status.value}", pill=True)
+    return html.Span(badge, **({"data-testid": testid} if testid else {}))
 
 
 def card(title: str, body: list, card_id: str) -> dbc.Card:  # type: ignore[type-arg]
@@ -42,9 +41,10 @@ def health_table(rows: list[HealthRow]) -> html.Table | html.P:
         r = row.result
         body.append(html.Tr([
             html.Td(r.name),
-            html.Td(fmt.objective_value(r.kind, r.value), className="fw-semibold text-end",
+            html.Td(fmt.objective_value(r.kind, r.value), className="fw-semibold text-end nowrap",
                     **{"data-testid": f"objective-value-{i}"}),
-            html.Td(fmt.threshold_text(r.kind, r.op, r.threshold), className="text-muted"),
+            html.Td(fmt.threshold_text(r.kind, r.op, r.threshold), className="text-muted nowrap",
+                    title=_band_text(r)),
             html.Td(status_badge(r.status, f"objective-status-{i}")),
             html.Td(dcc.Graph(figure=sparkline(row.trend, r.status), config=GRAPH_CONFIG,
                               className="spark")),
@@ -52,6 +52,15 @@ def health_table(rows: list[HealthRow]) -> html.Table | html.P:
     head = html.Thead(html.Tr([html.Th("Objective"), html.Th("Now", className="text-end"),
                                html.Th("Target"), html.Th("Status"), html.Th("28 days")]))
     return html.Table([head, html.Tbody(body)], className="table table-sm health-table mb-0")
+
+
+def _band_text(result: ObjectiveResult) -> str:
+    """Tooltip: where amber starts, so the PO sees how close the objective is to failing."""
+    if result.warning is None:
+        return "green/red only"
+    kind = result.kind
+    return f"amber between {fmt.objective_value(kind, result.threshold)} and " \
+        f"{fmt.objective_value(kind, result.warning)}"
 
 
 def sources_table(sources: pd.DataFrame, names: list[str], now: datetime,
@@ -72,7 +81,7 @@ def sources_table(sources: pd.DataFrame, names: list[str], now: datetime,
             html.Td(name), html.Td(row["kind"]),
             html.Td(fmt.ago(row["last_success"], now),
                     title=fmt.local_time(row["last_success"], timezone)),
-            html.Td(badge, **{"data-testid": f"source-status-{name}"}),
+            html.Td(html.Span(badge, **{"data-testid": f"source-status-{name}"})),
             html.Td(f"{int(row['records']):,}" if pd.notna(row["records"]) else "–",
                     className="text-end"),
             html.Td(row["error"] or "", className="text-danger small"),

@@ -33,7 +33,7 @@ def sparkline(points: pd.DataFrame, status: Status) -> go.Figure:
         hovertemplate="%{x|%d %b}: %{y:.3g}<extra></extra>",
     ))
     fig.update_layout(
-        margin={"l": 0, "r": 0, "t": 2, "b": 2}, height=34, width=150, showlegend=False,
+        margin={"l": 0, "r": 0, "t": 2, "b": 2}, height=34, width=120, showlegend=False,
         paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
         xaxis={"visible": False}, yaxis={"visible": False},
     )
@@ -54,7 +54,8 @@ def velocity_chart(velocity: pd.DataFrame, average: float | None) -> go.Figure:
         fig.add_hline(y=average, line_dash="dot", line_color="#444",
                       annotation_text=f"avg {average:.1f}", annotation_position="top left")
     fig.update_layout(
-        barmode="group", height=260, margin=MARGINS, legend={"orientation": "h", "y": 1.12},
+        barmode="group", height=260, margin=MARGINS,
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
         yaxis_title="story points", plot_bgcolor="#fff", paper_bgcolor="#fff",
     )
     return fig
@@ -74,7 +75,8 @@ def backlog_chart(progress: pd.DataFrame) -> go.Figure:
             + CATEGORY_NAMES[category] + "</extra>",
         )
     fig.update_layout(
-        barmode="stack", height=260, margin=MARGINS, legend={"orientation": "h", "y": 1.12},
-        xaxis_title="story points", plot_bgcolor="#fff", paper_bgcolor="#fff",
+        barmode="stack", height=260, margin={**MARGINS, "l": 80, "b": 20},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
+        plot_bgcolor="#fff", paper_bgcolor="#fff",
     )
     return fig

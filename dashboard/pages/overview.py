@@ -20,8 +20,6 @@ from dashboard.context import current
 from dashboard.figures.overview import backlog_chart, velocity_chart
 from dashboard.services.overview import Overview, build_overview
 
-dash.register_page(__name__, path="/", name="Overview", title="dspo · Overview", order=0)
-
 
 def layout(product: str | None = None, **_query: str) -> html.Div:
     ctx = current()
@@ -33,11 +31,11 @@ def layout(product: str | None = None, **_query: str) -> html.Div:
         _header(overview, options),
         dbc.Row([
             dbc.Col(card("Product health", [health_table(overview.health)], "overview-health"),
-                    lg=5, className="mb-3"),
+                    xl=5, lg=12, className="mb-3"),
             dbc.Col(card("Sprint velocity", _velocity(overview), "overview-velocity"),
-                    lg=4, className="mb-3"),
+                    xl=4, lg=6, className="mb-3"),
             dbc.Col(card("Backlog progress", _backlog(overview), "overview-backlog"),
-                    lg=3, className="mb-3"),
+                    xl=3, lg=6, className="mb-3"),
         ]),
         card("Sources", [sources_table(overview.sources, names, overview.as_of,
                                        ctx.config.dashboard.timezone)], "overview-sources"),
@@ -96,3 +94,7 @@ def _backlog(overview: Overview) -> list:  # type: ignore[type-arg]
           prevent_initial_call=True)
 def select_product(product: str) -> str:
     return f"?product={product}"
+
+
+dash.register_page(__name__, path="/", name="Overview", title="dspo · Overview", order=0,
+                   layout=layout)

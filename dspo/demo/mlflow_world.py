@@ -144,7 +144,8 @@ class MlflowWorld:
                     model, name="model", registered_model_name=spec.model,
                     pip_requirements=PIP_REQUIREMENTS,
                 )
-            self.client.set_terminated(run_id, "FINISHED", end_time=ms(start + timedelta(minutes=15)))
+            finished = start + timedelta(minutes=15)
+            self.client.set_terminated(run_id, "FINISHED", end_time=ms(finished))
             self.client.set_model_version_tag(spec.model, str(version), "trained_at",
                                               start.isoformat())
             models[str(version)] = model

@@ -1,0 +1,77 @@
+"""The demo world, built once per session by the real `dspo demo`, and a served dashboard.
+
+Browser tests drive Debian's Chromium headless through Playwright (never a downloaded
+browser). Without /usr/bin/chromium they skip with the reason, except under CI=true, where
+that is a failure: CI must run them.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from dspo.devserver import CHROMIUM, CHROMIUM_ARGS, serving
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_CONFIG = ROOT / "config" / "demo.yaml"
+
+
+@dataclass(frozen=True)
+class DemoWorld:
+    folder: Path
+    env: dict[str, str]
+    collect_output: str
+
+
+@pytest.fixture(scope="session")
+def demo_world(tmp_path_factory: pytest.TempPathFactory) -> DemoWorld:
+    folder = tmp_path_factory.mktemp("demo") / "world"
+    env = {"DSPO_DEMO_DIR": str(folder), "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1"}
+    dspo = Path(sys.executable).parent / "dspo"
+    out = subprocess.run(
+        [str(dspo), "demo", "--dir", str(folder)], env={**os.environ, **env},
+        capture_output=True, text=True, timeout=600, cwd=ROOT,
+    )
+    assert out.returncode == 0, f"dspo demo failed:\n{out.stdout}\n{out.stderr}"
+    return DemoWorld(folder, env, out.stdout + out.stderr)
+
+
+@pytest.fixture(scope="session")
+def demo_env(demo_world: DemoWorld) -> Iterator[None]:
+    """Point ${DSPO_DEMO_DIR} in config/demo.yaml at the session's world for in-process reads."""
+    old = os.environ.get("DSPO_DEMO_DIR")
+    os.environ["DSPO_DEMO_DIR"] = str(demo_world.folder)
+    yield
+    if old is None:
+        os.environ.pop("DSPO_DEMO_DIR", None)
+    else:
+        os.environ["DSPO_DEMO_DIR"] = old
+
+
+@pytest.fixture(scope="session")
+def dashboard_url(demo_world: DemoWorld, tmp_path_factory: pytest.TempPathFactory
+                  ) -> Iterator[str]:
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    with serving(DEMO_CONFIG, demo_world.env, log) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser():  # type: ignore[no-untyped-def]
+    if not Path(CHROMIUM).exists():
+        reason = f"{CHROMIUM} not installed (apt-get install chromium chromium-driver)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
