@@ -87,7 +87,7 @@ def run_source(
                 finished=clock(),
             )
         result = SourceResult(source.name, kind, True, written, time.perf_counter() - t0)
-    except Exception as e:  # noqa: BLE001 - any failure of one source must not stop the others
+    except Exception as e:  # any failure of one source must not stop the others
         error = _describe(e, source)
         log.warning("collect failed: %s", error, exc_info=not isinstance(e, SourceError))
         with store.session() as s:
