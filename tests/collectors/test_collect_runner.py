@@ -13,12 +13,13 @@ from pathlib import Path
 import pytest
 
 from collectors.runner import run_sources
-from config.schema import FilesSource, SqlKpisSource
+from config.schema import FilesSource, SqlKpiQuery, SqlKpisSource
 from store import queries
 from store.db import Store
 from store.writer import last_watermark
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
+DAU = SqlKpiQuery(name="dau", sql="SELECT day AS ts, users AS value FROM daily")
 ITEMS = """key,title,type,status,status_category,points,created
 A-1,First,Story,Done,done,3,2026-02-01T10:00:00Z
 A-2,Second,Bug,To Do,todo,2,2026-02-02T10:00:00Z
@@ -47,9 +48,9 @@ def _sources(tmp_path: Path, product_db: str) -> tuple[FilesSource, SqlKpisSourc
     files = FilesSource(name="backlog", kind="files", product="p", items=items)
     broken = SqlKpisSource(name="broken-db", kind="sql_kpis", product="p",
                            url=f"sqlite:///{tmp_path / 'missing' / 'nope.db'}",
-                           queries=[{"name": "dau", "sql": "SELECT day AS ts, users AS value FROM daily"}])  # type: ignore[list-item]
+                           queries=[DAU])
     usage = SqlKpisSource(name="usage", kind="sql_kpis", product="p", url=product_db,
-                          queries=[{"name": "dau", "sql": "SELECT day AS ts, users AS value FROM daily"}])  # type: ignore[list-item]
+                          queries=[DAU])
     return files, broken, usage
 
 
