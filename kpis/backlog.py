@@ -14,6 +14,19 @@ import pandas as pd
 from kpis.history import CATEGORIES, DONE
 
 PROGRESS_COLUMNS = ["type", "status_category", "items", "points"]
+CONTAINER_TYPES = frozenset({"epic", "initiative", "theme"})
+
+
+def work_items(items: pd.DataFrame) -> pd.DataFrame:
+    """The items work is done on: epics and other containers are left out.
+
+    A container is finished when its children are; counting it too would count the same
+    work twice (and, unestimated, dilute "items done").
+    """
+    if items.empty:
+        return items
+    is_container = items["type"].fillna("").str.strip().str.lower().isin(CONTAINER_TYPES)
+    return items[~is_container].reset_index(drop=True)
 
 
 def backlog_progress(items: pd.DataFrame) -> pd.DataFrame:

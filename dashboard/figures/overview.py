@@ -48,14 +48,16 @@ def velocity_chart(velocity: pd.DataFrame, average: float | None) -> go.Figure:
                hovertemplate="%{x}<br>committed %{y:g} pts<extra></extra>"),
         go.Bar(name="Completed", x=names, y=velocity["completed"], marker_color="#2e9e5b",
                text=velocity["completed"].map(lambda v: f"{v:g}"), textposition="outside",
+               cliponaxis=False,
                hovertemplate="%{x}<br>completed %{y:g} pts<extra></extra>"),
     ])
     if average is not None:
         fig.add_hline(y=average, line_dash="dot", line_color="#444",
                       annotation_text=f"avg {average:.1f}", annotation_position="top left")
     fig.update_layout(
-        barmode="group", height=260, margin=MARGINS,
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
+        barmode="group", height=290, margin={**MARGINS, "t": 30, "b": 70},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        xaxis={"tickangle": -30},
         yaxis_title="story points", plot_bgcolor="#fff", paper_bgcolor="#fff",
     )
     return fig
@@ -75,8 +77,9 @@ def backlog_chart(progress: pd.DataFrame) -> go.Figure:
             + CATEGORY_NAMES[category] + "</extra>",
         )
     fig.update_layout(
-        barmode="stack", height=260, margin={**MARGINS, "l": 80, "b": 20},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
+        barmode="stack", height=290, margin={**MARGINS, "l": 80, "t": 30, "b": 30},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0,
+                "entrywidth": 78, "font": {"size": 10}},
         plot_bgcolor="#fff", paper_bgcolor="#fff",
     )
     return fig

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from config.schema import PipelineSuccessObjective, ProductConfig
-from kpis.backlog import backlog_progress, progress_summary
+from kpis.backlog import backlog_progress, progress_summary, work_items
 from kpis.health import ObjectiveResult, Status, evaluate_objective, product_status
 from kpis.pipelines import daily_success_rate
 from kpis.trend import trend
@@ -60,8 +60,8 @@ def build_overview(
         health=health,
         velocity=velocity,
         average_velocity=average_velocity(velocity, last_n=3),
-        backlog=backlog_progress(items),
-        backlog_summary=progress_summary(items),
+        backlog=backlog_progress(work_items(items)),
+        backlog_summary=progress_summary(work_items(items)),
         sources=sources[sources["source"].isin(source_names)].reset_index(drop=True),
     )
 

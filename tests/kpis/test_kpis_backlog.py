@@ -97,3 +97,14 @@ def test_progress_summary(rows: pd.DataFrame, expected: dict[str, Any]) -> None:
     want_share = want.pop("share_done_points")
     assert share == (None if want_share is None else pytest.approx(want_share))
     assert got == want
+
+
+def test_work_items_leave_out_containers() -> None:
+    import pandas as pd
+
+    from kpis.backlog import work_items
+
+    items = pd.DataFrame({"key": ["A-1", "A-2", "A-3", "A-4"],
+                          "type": ["Epic", "Story", " initiative ", None]})
+    # Epic and Initiative are containers (case and spaces ignored); a missing type is work.
+    assert work_items(items)["key"].tolist() == ["A-2", "A-4"]
