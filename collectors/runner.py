@@ -89,7 +89,10 @@ def run_source(
         result = SourceResult(source.name, kind, True, written, time.perf_counter() - t0)
     except Exception as e:  # any failure of one source must not stop the others
         error = _describe(e, source)
-        log.warning("collect failed: %s", error, exc_info=not isinstance(e, SourceError))
+        if isinstance(e, SourceError):  # expected: the source said no; the result carries it
+            log.info("collect failed: %s", error)
+        else:  # a bug or an unclassified failure: keep the traceback for whoever debugs it
+            log.warning("collect failed: %s", error, exc_info=True)
         with store.session() as s:
             finish_collector_run(
                 s, run_id, status="failed", records=0, error=error, watermark=None,

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -61,8 +62,12 @@ def collect_all(config_path: Path, only: Sequence[str] | None = None) -> int:
 
 
 def _print_summary(results: Sequence[SourceResult]) -> None:
-    table = Table("source", "kind", "status", "records", "seconds", "error", box=None)
+    """A table of every source, then each failure's full error on its own line."""
+    table = Table("source", "kind", "status", "records", "seconds", box=None)
     for r in results:
         status = "[green]ok[/]" if r.ok else "[red]failed[/]"
-        table.add_row(r.source, r.kind, status, str(r.records), f"{r.seconds:.1f}", r.error or "")
+        table.add_row(r.source, r.kind, status, str(r.records), f"{r.seconds:.1f}")
     console.print(table)
+    for r in results:
+        if r.error:
+            console.print(f"[red]error:[/] {escape(r.error)}", highlight=False, soft_wrap=True)

@@ -83,8 +83,9 @@ def test_overview_shows_the_kpi_results(browser, dashboard_url: str, demo_env: N
     assert page.inner_text("[data-testid=done-items]").startswith(done)
     for source in expected.sources["source"]:
         assert page.inner_text(f"[data-testid=source-status-{source}]") == "ok"
-    assert page.locator("#overview-velocity .js-plotly-plot").count() == 1
-    assert page.locator("#overview-backlog .js-plotly-plot").count() == 1
+    for chart in ("#overview-velocity .js-plotly-plot", "#overview-backlog .js-plotly-plot"):
+        page.wait_for_selector(chart, timeout=30_000)  # dcc.Graph loads plotly.js lazily
+        assert page.locator(chart).count() == 1
     assert errors == []
     page.close()
 
