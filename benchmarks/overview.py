@@ -36,13 +36,13 @@ def main() -> None:
 
     from config.loader import load_config
     from dashboard.app import create_app
-    from dashboard.pages import overview as page
     from dashboard.services.overview import build_overview
     from store.db import Store
 
     cfg = load_config(ROOT / "config" / "demo.yaml")
     store = Store(cfg.store.url)
     app = create_app(cfg, store)
+    from dashboard.pages import overview as page  # registers itself: only after the app exists
     print(f"store: {store.display_url}")
     print(f"{'product':<10} {'what':<28} {'p50 ms':>8} {'p95 ms':>8}")
     for product in cfg.products:
