@@ -42,3 +42,32 @@ def test_days_without_finished_runs_are_left_out() -> None:
 def test_days_must_be_positive() -> None:
     with pytest.raises(ValueError, match="days"):
         daily_success_rate(_runs(), as_of=AS_OF, days=0, window_days=7)
+
+
+def test_matches_success_rate_at_every_day() -> None:
+    # The vectorised series must equal kpis.health.success_rate evaluated day by day.
+    import random
+
+    from kpis.health import success_rate
+
+    rng = random.Random(7)
+    spec = [(rng.uniform(0, 20), rng.choice(["success", "success", "failed", "running",
+                                             "cancelled"])) for _ in range(60)]
+    runs = _runs(*spec)
+    runs.loc[runs["state"] == "running", "end"] = pd.NaT
+    out = daily_success_rate(runs, as_of=AS_OF, days=14, window_days=3)
+    expected = []
+    for back in range(13, -1, -1):
+        at = AS_OF - timedelta(days=back)
+        rate = success_rate(runs, as_of=at, window_days=3)
+        if rate is not None:
+            expected.append((pd.Timestamp(at), rate))
+    assert out["ts"].tolist() == [ts for ts, _ in expected]
+    assert out["value"].tolist() == pytest.approx([rate for _, rate in expected])
+
+
+def test_filters_one_pipeline() -> None:
+    runs = _runs((0.5, "failed"), (0.6, "success"))
+    runs.loc[0, "pipeline"] = "other"
+    out = daily_success_rate(runs, as_of=AS_OF, days=1, window_days=1, pipeline="p")
+    assert out["value"].tolist() == [1.0]
