@@ -1,7 +1,8 @@
-"""The Dash app factory: shell, navigation and pages, with every asset served locally."""
+"""The Dash app factory: shell, shared filters, navigation and pages; assets served locally."""
 
 from __future__ import annotations
 
+import pkgutil
 from importlib import import_module
 from pathlib import Path
 
@@ -10,11 +11,13 @@ import dash_bootstrap_components as dbc
 from dash import Dash, dcc, html
 
 from config.schema import DspoConfig
+from dashboard import pages
 from dashboard.context import DashboardContext, install
+from dashboard.reports import register_reports
+from dashboard.shell import navbar
 from store.db import Store
 
 HERE = Path(__file__).resolve().parent
-PAGES = ("dashboard.pages.overview",)
 
 
 def create_app(config: DspoConfig, store: Store) -> Dash:
@@ -28,27 +31,13 @@ def create_app(config: DspoConfig, store: Store) -> Dash:
         serve_locally=True,
         suppress_callback_exceptions=True,
     )
-    for module in PAGES:
-        import_module(module)
+    for module in pkgutil.iter_modules(pages.__path__):
+        import_module(f"{pages.__name__}.{module.name}")
     install(app.server, DashboardContext(config, store))
-    app.layout = _shell(config)
-    return app
-
-
-def _shell(config: DspoConfig) -> html.Div:
-    links = [
-        dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact"))
-        for page in dash.page_registry.values()
-    ]
-    navbar = dbc.Navbar(
-        dbc.Container([
-            dbc.NavbarBrand(config.dashboard.title, href="/", className="fw-semibold"),
-            dbc.Nav(links, navbar=True, className="me-auto"),
-        ], fluid=True),
-        color="dark", dark=True, className="mb-3 py-1",
-    )
-    return html.Div([
+    register_reports(app.server, config)
+    app.layout = html.Div([
         dcc.Location(id="url", refresh="callback-nav"),
-        navbar,
+        navbar(config, list(dash.page_registry.values())),
         dbc.Container(dash.page_container, fluid=True, className="pb-4"),
     ])
+    return app

@@ -89,3 +89,13 @@ def sources_table(sources: pd.DataFrame, names: list[str], now: datetime,
     head = html.Thead(html.Tr([html.Th(h) for h in
                                ("Source", "Kind", "Last collected", "Status", "Records", "Error")]))
     return html.Table([head, html.Tbody(rows)], className="table table-sm sources-table mb-0")
+
+
+def empty_state(missing: str, config_key: str) -> html.Div:
+    """What a page shows without data: what is missing and which config key brings it."""
+    return html.Div([
+        html.Div(missing, className="fw-semibold"),
+        html.Div(["Add it with ", html.Code(config_key), " in the config "
+                  "(see docs/configuration.md), then run dspo collect."],
+                 className="text-muted small"),
+    ], className="empty-state p-3", **{"data-testid": "empty-state"})

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, dcc, html
+from dash import dcc, html
 
 from dashboard.components import format as fmt
 from dashboard.components.panels import (
@@ -26,9 +26,8 @@ def layout(product: str | None = None, **_query: str) -> html.Div:
     selected = ctx.product(product)
     names = [s.name for s in ctx.config.sources if s.product == selected.key]
     overview = build_overview(ctx.store, selected, names, as_of=datetime.now(UTC))
-    options = [{"label": p.name, "value": p.key} for p in ctx.config.products]
     return html.Div([
-        _header(overview, options),
+        _header(overview),
         dbc.Row([
             dbc.Col(card("Product health", [health_table(overview.health)], "overview-health"),
                     xl=5, lg=12, className="mb-3"),
@@ -42,7 +41,7 @@ def layout(product: str | None = None, **_query: str) -> html.Div:
     ])
 
 
-def _header(overview: Overview, options: list[dict[str, str]]) -> dbc.Row:
+def _header(overview: Overview) -> dbc.Row:
     product = overview.product
     return dbc.Row([
         dbc.Col([
@@ -51,9 +50,6 @@ def _header(overview: Overview, options: list[dict[str, str]]) -> dbc.Row:
             html.Div(f"{product.description}  ·  PO: {product.owner}".strip(" ·"),
                      className="text-muted small"),
         ]),
-        dbc.Col(dcc.Dropdown(id="overview-product", options=options, value=product.key,
-                             clearable=False, className="product-select"),
-                width="auto"),
     ], className="mb-3 align-items-center")
 
 
@@ -88,12 +84,6 @@ def _backlog(overview: Overview) -> list:  # type: ignore[type-arg]
                  className="kpi-caption", **{"data-testid": "done-items"}),
         dcc.Graph(figure=backlog_chart(overview.backlog), config=GRAPH_CONFIG),
     ]
-
-
-@callback(Output("url", "search"), Input("overview-product", "value"),
-          prevent_initial_call=True)
-def select_product(product: str) -> str:
-    return f"?product={product}"
 
 
 dash.register_page(__name__, path="/", name="Overview", title="dspo · Overview", order=0,

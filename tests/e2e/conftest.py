@@ -75,3 +75,39 @@ def browser():  # type: ignore[no-untyped-def]
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def demo_store(demo_env: None):  # type: ignore[no-untyped-def]
+    """(config, Store) of the session's demo world, to compute what pages must show."""
+    from config.loader import load_config
+    from store.db import Store
+
+    cfg = load_config(DEMO_CONFIG)
+    store = Store(cfg.store.url)
+    yield cfg, store
+    store.dispose()
+
+
+@pytest.fixture
+def open_page(browser, dashboard_url: str):  # type: ignore[no-untyped-def]
+    """open_page("/sprint?product=churn", "#sprint-burndown") -> (page, console_errors).
+
+    Waits for the given selector; collects console errors and uncaught exceptions so a test
+    can assert there were none (a failed Dash callback shows up there).
+    """
+    opened = []
+
+    def _open(path: str, ready: str):  # type: ignore[no-untyped-def]
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(dashboard_url.rstrip("/") + path)
+        page.wait_for_selector(ready, timeout=30_000)
+        opened.append(page)
+        return page, errors
+
+    yield _open
+    for page in opened:
+        page.close()

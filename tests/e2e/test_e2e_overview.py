@@ -96,7 +96,7 @@ def test_product_selector_switches_product(browser, dashboard_url: str) -> None:
     page.goto(f"{dashboard_url}?product=churn")
     page.wait_for_selector("#overview-health")
     assert "Churn classifier" in page.inner_text("h4")
-    page.click("#overview-product")
+    page.click("#filter-product")
     page.get_by_text("Demand forecaster", exact=True).last.click()
     page.wait_for_url("**product=demand")
     page.wait_for_function("document.querySelector('h4').innerText.includes('Demand')")

@@ -1,0 +1,53 @@
+"""The shared filters every page reads from its URL: product and date range.
+
+They live in the URL (`?product=churn&start=2026-09-01&end=2026-11-26`) so a copied link
+opens the same view. Bad or missing values fall back to defaults instead of failing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urlencode
+
+DEFAULT_DAYS = 84
+
+
+@dataclass(frozen=True)
+class DateRange:
+    start: datetime  # inclusive, midnight UTC
+    end: datetime  # exclusive: midnight UTC after the last day shown, or now
+
+    @property
+    def days(self) -> int:
+        return max(1, round((self.end - self.start) / timedelta(days=1)))
+
+
+def _parse_day(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def date_range(start: str | None, end: str | None, *, now: datetime,
+               default_days: int = DEFAULT_DAYS) -> DateRange:
+    """The range named in the URL; without one, the last `default_days` days up to now."""
+    last = _parse_day(end)
+    end_at = now if last is None or last >= now.date() else datetime.combine(
+        last + timedelta(days=1), time(), tzinfo=UTC)
+    first = _parse_day(start)
+    if first is None or datetime.combine(first, time(), tzinfo=UTC) >= end_at:
+        start_at = datetime.combine((end_at - timedelta(days=default_days)).date(), time(),
+                                    tzinfo=UTC)
+    else:
+        start_at = datetime.combine(first, time(), tzinfo=UTC)
+    return DateRange(start_at, end_at)
+
+
+def search(product: str | None, start: str | None = None, end: str | None = None) -> str:
+    """The query string for these filters (empty values left out)."""
+    params = {k: v for k, v in (("product", product), ("start", start), ("end", end)) if v}
+    return f"?{urlencode(params)}" if params else ""
