@@ -47,7 +47,7 @@ class Overview:
 def build_overview(
     store: Store, product: ProductConfig, source_names: list[str], *, as_of: datetime
 ) -> Overview:
-    health = [_health_row(store, product.key, objective, as_of) for objective in product.objectives]
+    health = health_rows(store, product, as_of=as_of)
     sprints = queries.sprints(store, product.key)
     items = queries.backlog_items(store, product.key)
     events = queries.item_events(store, product.key)
@@ -64,6 +64,11 @@ def build_overview(
         backlog_summary=progress_summary(work_items(items)),
         sources=sources[sources["source"].isin(source_names)].reset_index(drop=True),
     )
+
+
+def health_rows(store: Store, product: ProductConfig, *, as_of: datetime) -> list[HealthRow]:
+    """Each objective's result and trend: the overview's health panel, the map's colours."""
+    return [_health_row(store, product.key, objective, as_of) for objective in product.objectives]
 
 
 def _health_row(store: Store, product: str, objective: object, as_of: datetime) -> HealthRow:

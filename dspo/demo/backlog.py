@@ -171,7 +171,7 @@ class BacklogSim:
                         "Custom field (Story Points)", "Custom field (Epic Link)", "Sprint",
                         "Created", "Resolved", "Labels", "Labels"])
             for key in self.epics:
-                w.writerow([key, f"Epic: {self.themes[self.epics.index(key)]}", "Epic",
+                w.writerow([key, self.themes[self.epics.index(key)], "Epic",
                             "In Progress", "In Progress", "", "", "",
                             (self.t.sprint_start(1) - timedelta(days=40)).isoformat(), "",
                             "epic", ""])

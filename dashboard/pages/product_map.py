@@ -1,0 +1,76 @@
+"""Product map: every part of the product and how they link; click a node to open its page."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+import dash_cytoscape as cyto
+from dash import Input, Output, callback, html
+
+from dashboard.components.panels import card, empty_state
+from dashboard.context import current
+from dashboard.figures.product_map import KIND_COLOURS, KIND_LABELS, STYLESHEET
+from dashboard.services.product_map import build_map
+
+
+def layout(product: str | None = None, **_query: str) -> html.Div:
+    ctx = current()
+    selected = ctx.product(product)
+    elements = build_map(ctx.store, selected, as_of=datetime.now(UTC))
+    nodes = [e for e in elements if "source" not in e["data"]]
+    if len(nodes) <= 1:
+        body: Any = empty_state("Nothing collected for this product yet.", "sources")
+    else:
+        body = cyto.Cytoscape(
+            id="map-graph", elements=elements, stylesheet=STYLESHEET,
+            layout={"name": "cose", "idealEdgeLength": 90, "nodeRepulsion": 9000,
+                    "gravity": 0.6, "randomize": False, "animate": False, "padding": 30},
+            style={"width": "100%", "height": "640px"}, minZoom=0.3, maxZoom=2.5,
+            userZoomingEnabled=True, autoungrabify=False,
+        )
+    legend = [
+        html.Div([html.Span(className="legend-dot", style={"background": colour}),
+                  KIND_LABELS[kind]], className="small mb-1")
+        for kind, colour in KIND_COLOURS.items()
+    ]
+    counts = _counts(nodes)
+    return html.Div([
+        html.H4(f"{selected.name}: product map", className="mb-3"),
+        dbc.Row([
+            dbc.Col(card("Parts and links", [body], "map-card"), lg=10),
+            dbc.Col(card("Legend", [
+                *legend,
+                html.Hr(),
+                html.Div("Outline: health of the objective judging the part "
+                         "(green, amber, red). Click a node to open its page.",
+                         className="small text-muted"),
+                html.Hr(),
+                *[html.Div(f"{n} {KIND_LABELS[k]}{'s' if n != 1 else ''}",
+                           className="small", **{"data-testid": f"map-count-{k}"})
+                  for k, n in counts.items()],
+            ], "map-legend"), lg=2),
+        ]),
+    ])
+
+
+def _counts(nodes: list[dict[str, Any]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for node in nodes:
+        kind = node["data"]["kind"]
+        counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
+@callback(Output("url", "href", allow_duplicate=True), Input("map-graph", "tapNodeData"),
+          prevent_initial_call=True)
+def open_node(node: dict[str, Any] | None) -> str:
+    if not node or not node.get("href"):
+        return dash.no_update  # type: ignore[no-any-return]
+    return str(node["href"])
+
+
+dash.register_page(__name__, path="/map", name="Product map", title="dspo · Product map",
+                   order=80, layout=layout)

@@ -1,0 +1,60 @@
+"""What the product map shows: the product's parts from the store, coloured by health."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from config.schema import (
+    DriftObjective,
+    ModelMetricObjective,
+    PipelineSuccessObjective,
+    ProductConfig,
+    UsageObjective,
+)
+from dashboard.figures.product_map import map_elements
+from dashboard.services.overview import HealthRow, health_rows
+from kpis.health import Status, product_status
+from store import queries
+from store.db import Store
+from store.records import SeriesKind
+
+
+def _subject(objective: object) -> tuple[str, str] | None:
+    """The map node an objective judges: (kind, name)."""
+    match objective:
+        case ModelMetricObjective(model=model):
+            return ("model", model)
+        case DriftObjective(dataset=dataset):
+            return ("dataset", dataset)
+        case PipelineSuccessObjective(pipeline=str() as pipeline):
+            return ("pipeline", pipeline)
+        case UsageObjective(kpi=kpi):
+            return ("kpi", kpi)
+    return None
+
+
+def _statuses(product: ProductConfig, rows: list[HealthRow]) -> dict[tuple[str, str], Status]:
+    """A node judged by several objectives takes the worst of them."""
+    out: dict[tuple[str, str], list[Status]] = {}
+    for objective, row in zip(product.objectives, rows, strict=True):
+        subject = _subject(objective)
+        if subject:
+            out.setdefault(subject, []).append(row.result.status)
+    return {k: product_status(v) for k, v in out.items()}
+
+
+def build_map(store: Store, product: ProductConfig, *, as_of: datetime) -> list[dict[str, Any]]:
+    rows = health_rows(store, product, as_of=as_of)
+    catalog = queries.series_catalog(store, product.key)
+    kpis = catalog.loc[catalog["kind"] == SeriesKind.USAGE.value, "name"].unique().tolist()
+    pipelines = queries.pipeline_runs(store, product.key)["pipeline"].unique().tolist()
+    return map_elements(
+        product.key, product.name,
+        versions=queries.model_versions(store, product.key),
+        reports=queries.drift_reports(store, product.key),
+        pipelines=pipelines, kpis=kpis,
+        items=queries.backlog_items(store, product.key),
+        statuses=_statuses(product, rows),
+        product_status=product_status([r.result for r in rows]),
+    )

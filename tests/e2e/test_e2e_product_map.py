@@ -1,0 +1,43 @@
+"""Product map: the graph holds the product's parts from the store; a click opens a page."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from dashboard.services.product_map import build_map
+
+pytestmark = [pytest.mark.slow]
+
+NODE_POSITION = """id => {
+  const cy = document.querySelector('#map-graph')._cyreg.cy;
+  const node = cy.getElementById(id);
+  const box = cy.container().getBoundingClientRect();
+  const p = node.renderedPosition();
+  return {x: box.x + p.x, y: box.y + p.y};
+}"""
+
+
+def _expected(demo_store, product: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    cfg, store = demo_store
+    counts: dict[str, int] = {}
+    for element in build_map(store, cfg.product(product), as_of=datetime.now(UTC)):
+        if "source" not in element["data"]:
+            counts[element["data"]["kind"]] = counts.get(element["data"]["kind"], 0) + 1
+    return counts
+
+
+@pytest.mark.browser
+def test_map_shows_every_part_and_opens_pages(open_page, demo_store) -> None:  # type: ignore[no-untyped-def]
+    expected = _expected(demo_store, "churn")
+    assert expected["model"] == 1 and expected["version"] == 3 and expected["dataset"] == 1
+    page, errors = open_page("/map?product=churn", "#map-graph canvas")
+    for kind, count in expected.items():
+        assert page.inner_text(f"[data-testid=map-count-{kind}]").startswith(f"{count} ")
+    page.wait_for_function("document.querySelector('#map-graph')._cyreg.cy.nodes().length > 0")
+    point = page.evaluate(NODE_POSITION, "dataset:churn-features")
+    page.mouse.click(point["x"], point["y"])
+    page.wait_for_url("**/data?product=churn&dataset=churn-features")
+    assert errors == []
+
