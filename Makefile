@@ -47,7 +47,7 @@ screenshot: install-dev
 	$(BIN)/python scripts/screenshot.py --out docs
 
 benchmark: install-dev
-	$(BIN)/python benchmarks/overview.py
+	$(BIN)/python benchmarks/pages.py
 
 clean:
 	rm -rf $(VENV) .dspo

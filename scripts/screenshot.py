@@ -1,6 +1,7 @@
-"""Regenerate the README's screenshots: build the demo world, serve it, shoot each product.
+"""Regenerate the README's screenshots: build the demo world, serve it, shoot every page.
 
 Usage: .venv/bin/python scripts/screenshot.py --out docs [--demo-dir .dspo/demo]
+Writes docs/<page>.png for each page (churn product) and docs/overview-demand.png.
 """
 
 from __future__ import annotations
@@ -16,13 +17,26 @@ from playwright.sync_api import sync_playwright
 from dspo.devserver import CHROMIUM, CHROMIUM_ARGS, serving
 
 ROOT = Path(__file__).resolve().parent.parent
-SHOTS = {"overview.png": "/?product=churn", "overview-demand.png": "/?product=demand"}
+# file name -> (path and query, selector that tells the page is drawn)
+SHOTS = {
+    "overview.png": ("/?product=churn", "#overview-sources"),
+    "overview-demand.png": ("/?product=demand", "#overview-sources"),
+    "sprint.png": ("/sprint?product=churn", "#sprint-burndown .js-plotly-plot"),
+    "flow.png": ("/flow?product=churn", "#flow-cfd .js-plotly-plot"),
+    "models.png": ("/models?product=churn", "#models-history .js-plotly-plot"),
+    "data.png": ("/data?product=churn", "#data-drift .js-plotly-plot"),
+    "pipelines.png": ("/pipelines?product=demand", "#pipelines-timeline .js-plotly-plot"),
+    "usage.png": ("/usage?product=churn", "#usage-page .js-plotly-plot"),
+    "dora.png": ("/dora?product=demand", "#dora-page"),
+    "map.png": ("/map?product=churn", "#map-graph canvas"),
+}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
     parser.add_argument("--demo-dir", type=Path, default=ROOT / ".dspo" / "demo")
+    parser.add_argument("--only", nargs="*", help="file names to regenerate (default: all)")
     args = parser.parse_args()
     env = {"DSPO_DEMO_DIR": str(args.demo_dir.resolve()), "MLFLOW_DISABLE_TELEMETRY": "true",
            "DO_NOT_TRACK": "1"}
@@ -30,14 +44,15 @@ def main() -> None:
     subprocess.run([str(dspo), "demo", "--dir", env["DSPO_DEMO_DIR"]], check=True,
                    env={**os.environ, **env})
     args.out.mkdir(parents=True, exist_ok=True)
+    shots = {k: v for k, v in SHOTS.items() if not args.only or k in args.only}
     with serving(ROOT / "config" / "demo.yaml", env, args.out / ".serve.log") as url, \
             sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
-        for name, path in SHOTS.items():
+        for name, (path, ready) in shots.items():
             page.goto(url.rstrip("/") + path)
-            page.wait_for_selector("#overview-sources")
-            page.wait_for_timeout(800)  # let Plotly finish drawing
+            page.wait_for_selector(ready, timeout=30_000)
+            page.wait_for_timeout(1000)  # let Plotly and Cytoscape finish drawing
             page.screenshot(path=str(args.out / name), full_page=True)
             print(f"wrote {args.out / name}")
         browser.close()
