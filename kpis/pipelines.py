@@ -1,5 +1,6 @@
-"""Pipeline reliability over time: the success rate as it stood at the end of each day.
+"""Pipeline reliability: success rate over time, run timelines, durations and freshness.
 
+`daily_success_rate` is the success rate as it stood at the end of each day.
 The health panel's sparkline for a success-rate objective shows this series. It counts the
 same runs as `kpis.health.success_rate` (finished runs whose end lies in (at - window, at]),
 vectorised with binary search so a 28-day line costs one pass instead of 28 filters; a
@@ -8,13 +9,15 @@ test holds the two to the same numbers.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
 
 from kpis._time import utc_timestamp
-from kpis.health import FINISHED_STATES
+from kpis.health import FINISHED_STATES, Status, _finished_runs, classify, success_rate
 
 
 def daily_success_rate(
@@ -48,3 +51,153 @@ def daily_success_rate(
     keep = finished > 0
     rate = (ok[hi] - ok[lo])[keep] / finished[keep]
     return pd.DataFrame({"ts": instants[keep], "value": rate.astype(float)})
+
+
+# ---------------------------------------------------------------- the Pipelines page
+
+TIMELINE_COLUMNS = ["pipeline", "run_id", "state", "start", "end", "open", "duration_s"]
+RATE_COLUMNS = ["pipeline", "success_rate", "finished", "succeeded"]
+DURATION_COLUMNS = ["pipeline", "run_id", "end", "duration_s", "rolling_median_s"]
+FRESHNESS_COLUMNS = [
+    "pipeline", "last_success", "age_s", "expected_s", "expected_from", "status",
+]  # fmt: skip
+OPEN_STATES = ("queued", "running")
+
+
+def _started_by(runs: pd.DataFrame, at: pd.Timestamp) -> pd.DataFrame:
+    if runs.empty:
+        return runs
+    return runs.loc[runs["start"].notna() & (runs["start"] <= at)]
+
+
+def run_timeline(pipeline_runs: pd.DataFrame, *, as_of: datetime) -> pd.DataFrame:
+    """Runs started by `as_of` as Gantt bars: [pipeline, run_id, state, start, end, open,
+    duration_s], ordered by pipeline then start.
+
+    A run without an end, or ending after `as_of`, is still open at `as_of`: its bar ends
+    at `as_of` (so a running run grows until it finishes) and `open` is True; a replay
+    of the past shows such a run as running, not with an outcome it did not have yet.
+    """
+    at = utc_timestamp(as_of)
+    runs = _started_by(pipeline_runs, at)
+    if runs.empty:
+        return pd.DataFrame(columns=TIMELINE_COLUMNS)
+    ends = pd.to_datetime(runs["end"], utc=True)
+    is_open = ends.isna() | (ends > at)
+    end = ends.where(~is_open, at)
+    state = runs["state"].where(~(is_open & ~runs["state"].isin(OPEN_STATES)), "running")
+    frame = pd.DataFrame({
+        "pipeline": runs["pipeline"], "run_id": runs["run_id"], "state": state,
+        "start": runs["start"], "end": end, "open": is_open,
+        "duration_s": (end - runs["start"]).dt.total_seconds(),
+    })
+    return frame.sort_values(["pipeline", "start"], kind="stable").reset_index(drop=True)[
+        TIMELINE_COLUMNS
+    ]
+
+
+def success_rates(
+    pipeline_runs: pd.DataFrame, *, as_of: datetime, window_days: int
+) -> pd.DataFrame:
+    """Per pipeline (by name): `kpis.health.success_rate` over (as_of - window_days, as_of],
+    with the counts behind it. `success_rate` is None when nothing finished in the window."""
+    at = utc_timestamp(as_of)
+    rows = []
+    names = sorted(pipeline_runs["pipeline"].dropna().unique()) if len(pipeline_runs) else []
+    for name in names:
+        finished = _finished_runs(pipeline_runs, as_of=at, window_days=window_days,
+                                  pipeline=name)
+        rows.append({
+            "pipeline": name,
+            "success_rate": success_rate(pipeline_runs, as_of=at, window_days=window_days,
+                                         pipeline=name),
+            "finished": len(finished),
+            "succeeded": int((finished["state"] == "success").sum()) if len(finished) else 0,
+        })
+    return pd.DataFrame(rows, columns=RATE_COLUMNS)
+
+
+def duration_trend(
+    pipeline_runs: pd.DataFrame, *, as_of: datetime, window: int = 5
+) -> pd.DataFrame:
+    """Duration of each successful run ended by `as_of`, and the rolling median of the last
+    `window` successful runs of its pipeline (fewer at the start).
+
+    Failed runs are left out: they stop early and would pull the median down, hiding a
+    pipeline that is getting slower. Columns: DURATION_COLUMNS, by pipeline then end.
+    """
+    if window < 1:
+        raise ValueError(f"window must be at least 1, got {window}")
+    at = utc_timestamp(as_of)
+    if pipeline_runs.empty:
+        return pd.DataFrame(columns=DURATION_COLUMNS)
+    ok = pipeline_runs.loc[
+        (pipeline_runs["state"] == "success") & pipeline_runs["end"].notna()
+        & (pipeline_runs["end"] <= at)
+    ].sort_values(["pipeline", "end"], kind="stable")
+    if ok.empty:
+        return pd.DataFrame(columns=DURATION_COLUMNS)
+    duration = (ok["end"] - ok["start"]).dt.total_seconds()
+    median = duration.groupby(ok["pipeline"]).transform(
+        lambda d: d.rolling(window, min_periods=1).median()
+    )
+    frame = pd.DataFrame({
+        "pipeline": ok["pipeline"], "run_id": ok["run_id"], "end": ok["end"],
+        "duration_s": duration, "rolling_median_s": median,
+    })
+    return frame.reset_index(drop=True)[DURATION_COLUMNS]
+
+
+def median_interval(pipeline_runs: pd.DataFrame, *, as_of: datetime,
+                    pipeline: str) -> timedelta | None:
+    """Median time between consecutive starts of a pipeline's runs (any state) by `as_of`;
+    None with fewer than two runs."""
+    runs = _started_by(pipeline_runs, utc_timestamp(as_of))
+    if runs.empty:
+        return None
+    starts = runs.loc[runs["pipeline"] == pipeline, "start"].sort_values()
+    if len(starts) < 2:
+        return None
+    return pd.Timedelta(starts.diff().dropna().median()).to_pytimedelta()
+
+
+def freshness(
+    pipeline_runs: pd.DataFrame, *, as_of: datetime,
+    expected: Mapping[str, timedelta] | None = None,
+) -> pd.DataFrame:
+    """How long ago each pipeline last succeeded, judged against its expected interval.
+
+    The interval is `expected[pipeline]` when given (an objective), else twice the median
+    interval between its runs' starts: a job that usually runs every 6 h is late after 12.
+    Status by `kpis.health.classify` on the age: green up to the interval, amber up to
+    twice it, red beyond. A pipeline that has runs but never succeeded is red (its age is
+    infinite, `last_success` NaT); one without an interval (a single run, no objective) is
+    unknown. Columns: FRESHNESS_COLUMNS, by pipeline.
+    """
+    at = utc_timestamp(as_of)
+    given = dict(expected or {})
+    runs = _started_by(pipeline_runs, at)
+    names = sorted(set(runs["pipeline"].dropna()) | set(given)) if len(runs) else sorted(given)
+    rows = []
+    for name in names:
+        mine = runs.loc[runs["pipeline"] == name] if len(runs) else runs
+        ok = mine.loc[(mine["state"] == "success") & mine["end"].notna()
+                      & (mine["end"] <= at)] if len(mine) else mine
+        last = pd.Timestamp(ok["end"].max()) if len(ok) else pd.NaT
+        age = (at - last).total_seconds() if len(ok) else math.inf
+        interval: timedelta | None
+        source: str | None
+        if name in given:
+            interval, source = given[name], "objective"
+        else:
+            median = median_interval(pipeline_runs, as_of=at, pipeline=name)
+            interval, source = (2 * median, "2x median interval") if median else (None, None)
+        if interval is None:
+            status = Status.UNKNOWN
+            expected_s = None
+        else:
+            expected_s = interval.total_seconds()
+            status = classify(age, "<=", threshold=2 * expected_s, warning=expected_s)
+        rows.append({"pipeline": name, "last_success": last, "age_s": age,
+                     "expected_s": expected_s, "expected_from": source, "status": status})
+    return pd.DataFrame(rows, columns=FRESHNESS_COLUMNS)

@@ -1,0 +1,97 @@
+"""Usage KPIs: the latest value against its target, week over week, and a 7-day mean.
+
+Inputs are points frames [ts, value] as `store.queries.series_points` returns them for a
+`usage` series. The target comes from the product's `usage` objective for that KPI when
+there is one; a KPI without an objective still shows its value and trend, with status
+unknown, because the PO may track usage before agreeing on a target.
+
+Windows follow `kpis.trend`: (as_of - 7 days, as_of], so the 7-day mean and the current
+week of the week-over-week change are the same set of points.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+
+from config.schema import Op, UsageObjective
+from kpis._time import utc_timestamp
+from kpis.health import Status, classify, latest_value
+from kpis.trend import trend, week_over_week
+
+ROLLING_COLUMNS = ["ts", "value", "rolling_mean"]
+
+
+@dataclass(frozen=True)
+class UsageKpi:
+    """One usage KPI as of an instant; None where there is nothing to show."""
+
+    name: str
+    latest: float | None
+    latest_ts: datetime | None
+    target: float | None  # the objective's threshold (red boundary)
+    warning: float | None
+    op: Op | None
+    status: Status
+    week_over_week: float | None
+    mean_7d: float | None
+
+
+def rolling_mean(points: pd.DataFrame, *, as_of: datetime, days: int = 7) -> pd.DataFrame:
+    """Each point ended by `as_of` with the mean of the points in (ts - days, ts].
+
+    Time-based, not a count of points, so a missing day shortens the window instead of
+    stretching it. NaN values are left out of the mean. Columns: ROLLING_COLUMNS.
+    """
+    if days <= 0:
+        raise ValueError(f"days must be positive, got {days}")
+    at = utc_timestamp(as_of)
+    if points.empty:
+        return pd.DataFrame(columns=ROLLING_COLUMNS)
+    rows = points.loc[points["ts"] <= at, ["ts", "value"]].sort_values("ts", kind="stable")
+    if rows.empty:
+        return pd.DataFrame(columns=ROLLING_COLUMNS)
+    indexed = rows.set_index("ts")["value"].astype(float)
+    mean = indexed.rolling(pd.Timedelta(days=days), closed="right", min_periods=1).mean()
+    return pd.DataFrame({
+        "ts": rows["ts"].to_numpy(), "value": indexed.to_numpy(), "rolling_mean": mean.to_numpy()
+    }, columns=ROLLING_COLUMNS)
+
+
+def usage_kpi(
+    name: str, points: pd.DataFrame, *, as_of: datetime, objective: UsageObjective | None = None
+) -> UsageKpi:
+    """Latest value at or before `as_of` judged against the objective, with its trends."""
+    at = utc_timestamp(as_of)
+    upto = points.loc[points["ts"] <= at] if not points.empty else points
+    latest = latest_value(upto)
+    value = None if latest is None else latest[1]
+    week = trend(upto, as_of=at, days=7)["value"].dropna()
+    status = (
+        classify(value, objective.op, objective.threshold, objective.warning)
+        if objective is not None
+        else Status.UNKNOWN
+    )
+    return UsageKpi(
+        name=name,
+        latest=value,
+        latest_ts=None if latest is None else latest[0].to_pydatetime(),
+        target=None if objective is None else objective.threshold,
+        warning=None if objective is None else objective.warning,
+        op=None if objective is None else objective.op,
+        status=status,
+        week_over_week=week_over_week(upto, as_of=at),
+        mean_7d=float(week.mean()) if len(week) else None,
+    )
+
+
+def usage_objectives(objectives: Iterable[object]) -> dict[str, UsageObjective]:
+    """The first `usage` objective per KPI name among a product's objectives."""
+    found: dict[str, UsageObjective] = {}
+    for objective in objectives:
+        if isinstance(objective, UsageObjective):
+            found.setdefault(objective.kpi, objective)
+    return found
