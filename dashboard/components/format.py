@@ -43,3 +43,30 @@ def local_time(ts: datetime | None, timezone: str) -> str:
     if ts is None or pd.isna(ts):
         return "–"
     return pd.Timestamp(ts).tz_convert(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def percent(value: float | None, digits: int = 1) -> str:
+    """0.8333 -> '83.3%'; a dash for no value."""
+    return "–" if value is None or pd.isna(value) else f"{value:.{digits}%}"
+
+
+def change(value: float | None) -> str:
+    """A relative change with its sign: 0.052 -> '+5.2%'; a dash for no value."""
+    return "–" if value is None or pd.isna(value) else f"{value:+.1%}"
+
+
+def number(value: float | None) -> str:
+    """1234.4 -> '1,234'; a dash for no value."""
+    return "–" if value is None or pd.isna(value) else f"{value:,.0f}"
+
+
+def duration(seconds: float | None) -> str:
+    """How long, in the largest unit that reads well: '45 s', '8.5 min', '6.3 h', '2.1 d'."""
+    if seconds is None or pd.isna(seconds):
+        return "–"
+    if seconds == float("inf"):
+        return "never"
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.0f} s"
