@@ -80,3 +80,76 @@ def progress_summary(items: pd.DataFrame) -> dict[str, Any]:
         "by_category": counts,
         "points_by_category": points_by,
     }
+
+
+EPIC_COLUMNS = ["epic", "title", "items", "done_items", "points", "done_points", "share_done"]
+ALERT = "alert"
+_NO_EPIC = "\0no epic"  # a group key no tracker uses
+
+
+def epic_progress(items: pd.DataFrame) -> pd.DataFrame:
+    """Progress per epic: [epic, title, items, done_items, points, done_points, share_done].
+
+    Counts the work items (`work_items`) linked to each epic key. The title is that of the
+    Epic item with that key when the backlog holds it (else None). Epics present as items
+    but without children are listed with zeros, so an empty epic is visible. Items without
+    an epic form a last row with epic None. `share_done` = done_points / points, NaN when
+    nothing under the epic is estimated (unknown, not 0 %). Ordered by epic key.
+    """
+    if items.empty:
+        return pd.DataFrame(columns=EPIC_COLUMNS)
+    kind = items["type"].fillna("").str.strip().str.lower()
+    epics = items.loc[kind == "epic"].drop_duplicates("key").set_index("key")["title"]
+    work = work_items(items)
+    points = pd.to_numeric(work["points"], errors="coerce").fillna(0.0)
+    done = work["status_category"] == DONE
+    frame = pd.DataFrame({
+        "epic": work["epic"].map(lambda v: _NO_EPIC if v is None or pd.isna(v) else str(v)),
+        "items": 1, "done_items": done.astype(int),
+        "points": points, "done_points": points.where(done, 0.0),
+    })
+    grouped = frame.groupby("epic", sort=False).sum()
+    keys = sorted({*map(str, epics.index), *(k for k in grouped.index if k != _NO_EPIC)})
+    if _NO_EPIC in grouped.index:
+        keys.append(_NO_EPIC)
+    sums = grouped.reindex(keys, fill_value=0)
+    share = (sums["done_points"] / sums["points"]).where(sums["points"] > 0)
+    result = pd.DataFrame({
+        "epic": [None if k == _NO_EPIC else k for k in keys],
+        "title": [None if k == _NO_EPIC else epics.get(k) for k in keys],
+        "items": sums["items"].to_numpy(),
+        "done_items": sums["done_items"].to_numpy(),
+        "points": sums["points"].to_numpy(),
+        "done_points": sums["done_points"].to_numpy(),
+        "share_done": share.to_numpy(),
+    }, columns=EPIC_COLUMNS)
+    return result.astype({"items": int, "done_items": int, "points": float,
+                          "done_points": float, "share_done": float})
+
+
+def alert_items(items: pd.DataFrame) -> pd.DataFrame:
+    """The items the alert engine created (origin 'alert'): product problems turned work."""
+    if items.empty:
+        return items
+    return items.loc[items["origin"].astype(str) == ALERT].reset_index(drop=True)
+
+
+def items_by(items: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Items and points (none = 0) per value of `column` ('status', 'type', ...).
+
+    Columns [<column>, items, points], most items first (then by value); missing values
+    are grouped as None.
+    """
+    if items.empty:
+        return pd.DataFrame(columns=[column, "items", "points"]).astype(
+            {"items": int, "points": float})
+    frame = pd.DataFrame({
+        column: items[column].astype(object).where(items[column].notna(), None),
+        "points": pd.to_numeric(items["points"], errors="coerce").fillna(0.0),
+    })
+    grouped = frame.groupby(column, dropna=False, sort=False).agg(
+        items=("points", "size"), points=("points", "sum")).reset_index()
+    grouped["_name"] = grouped[column].map(lambda v: "" if v is None or pd.isna(v) else str(v))
+    grouped = grouped.sort_values(["items", "_name"], ascending=[False, True], kind="stable")
+    return grouped.drop(columns="_name").reset_index(drop=True).astype(
+        {"items": int, "points": float})

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 
 from kpis._time import utc_timestamp
@@ -58,6 +59,14 @@ def _end_instant(sprint: pd.Series, as_of: pd.Timestamp) -> tuple[pd.Timestamp, 
     if pd.isna(close) or close > as_of:
         return as_of, False
     return pd.Timestamp(close), True
+
+
+def end_instant(sprint: pd.Series, as_of: datetime) -> tuple[pd.Timestamp, bool]:
+    """The instant a sprint's "end" snapshot is taken as of `as_of`, and whether it is closed.
+
+    Public so the burndown ends exactly where velocity's "completed" is counted.
+    """
+    return _end_instant(sprint, utc_timestamp(as_of))
 
 
 def _sprint_moves(events: pd.DataFrame, keys: pd.Index) -> pd.DataFrame:
@@ -164,3 +173,45 @@ def average_velocity(velocity: pd.DataFrame, last_n: int = 3) -> float | None:
     if closed.empty:
         return None
     return float(closed["completed"].tail(last_n).mean())
+
+
+FORECAST_PERCENTILES = (10.0, 50.0, 90.0)
+
+
+def velocity_forecast(
+    velocity: pd.DataFrame, last_n: int = 6
+) -> tuple[float, float, float] | None:
+    """(low, likely, high) points the team may complete next sprint; None if none closed.
+
+    The 10th, 50th and 90th percentiles (linear interpolation, numpy's default) of
+    `completed` over the last `last_n` closed sprints. Percentiles, not mean +- standard
+    deviation: a handful of sprints is no normal distribution, and the band then never
+    leaves the range the team has actually delivered (with 1 or 2 sprints it is close
+    to min and max). The median as "likely" ignores one odd sprint, which the mean would
+    not. Active sprints are left out, as in `average_velocity`.
+    """
+    if last_n < 1:
+        raise ValueError(f"last_n must be at least 1, got {last_n}")
+    closed = velocity.loc[velocity["state"] == CLOSED].sort_values("start", kind="stable")
+    if closed.empty:
+        return None
+    done = closed["completed"].tail(last_n).to_numpy(dtype=float)
+    low, likely, high = np.percentile(done, FORECAST_PERCENTILES)
+    return float(low), float(likely), float(high)
+
+
+def rolling_velocity(velocity: pd.DataFrame, window: int = 3) -> pd.DataFrame:
+    """`velocity` with a `rolling_average` column: mean completed of the last `window` closed.
+
+    For each closed sprint, the mean of its `completed` and that of the closed sprints
+    before it, up to `window` in all (fewer at the start of the history), so the last
+    closed sprint's value equals `average_velocity(velocity, window)`. Active sprints get
+    NaN: "completed so far" is no velocity yet.
+    """
+    if window < 1:
+        raise ValueError(f"window must be at least 1, got {window}")
+    frame = velocity.sort_values("start", kind="stable").copy()
+    closed = frame["state"] == CLOSED
+    rolling = frame.loc[closed, "completed"].astype(float).rolling(window, min_periods=1).mean()
+    frame["rolling_average"] = rolling.reindex(frame.index)
+    return frame.astype({"rolling_average": float})
