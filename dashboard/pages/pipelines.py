@@ -1,0 +1,114 @@
+"""Pipelines: every run on a timeline, how often they succeed, how long they take, and
+whether each pipeline's output is fresh."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+import pandas as pd
+import plotly.graph_objects as go
+from dash import dcc, html
+
+from dashboard.components import format as fmt
+from dashboard.components.panels import GRAPH_CONFIG, card, empty_state, status_badge
+from dashboard.context import current
+from dashboard.figures.pipelines import duration_chart, runs_timeline, success_rate_chart
+from dashboard.filters import date_range
+from dashboard.services.pipelines import PipelinesView, build_pipelines
+from kpis.health import Status
+
+
+def layout(product: str | None = None, start: str | None = None, end: str | None = None,
+           **_query: str) -> html.Div:
+    ctx = current()
+    selected = ctx.product(product)
+    now = datetime.now(UTC)
+    dates = date_range(start, end, now=now)
+    as_of = min(now, dates.end - timedelta(microseconds=1))
+    view = build_pipelines(ctx.store, selected, start=dates.start, as_of=as_of,
+                           days=dates.days)
+    header = html.H4(f"{selected.name}: pipelines", className="mb-3")
+    if not view.pipelines:
+        return html.Div([header, empty_state(
+            "No pipeline runs for this product yet.",
+            "sources (kind: mlflow_pipelines)")])
+    return html.Div([
+        header,
+        card("Reliability and freshness", [_table(view)], "pipelines-summary"),
+        html.Div(className="mb-3"),
+        card("Runs", [
+            html.Div("Each tick is a run, coloured by state; the last 7 days are shown first "
+                     "(double-click the chart for the whole range).", className="kpi-caption"),
+            _graph(runs_timeline(view.timeline, view.as_of, view.start)),
+        ], "pipelines-timeline"),
+        html.Div(className="mb-3"),
+        dbc.Row([
+            dbc.Col(card("Success rate (trailing window, end of each day)",
+                         [_graph(success_rate_chart(view.daily, _threshold(view)))],
+                         "pipelines-success"), xl=6, className="mb-3"),
+            dbc.Col(card("Duration of successful runs", _durations(view),
+                         "pipelines-duration"), xl=6, className="mb-3"),
+        ]),
+    ])
+
+
+def _threshold(view: PipelinesView) -> float | None:
+    """The objective's line, when every pipeline with an objective shares one threshold."""
+    found = {r.objective.threshold for r in view.rates if r.objective is not None}
+    return found.pop() if len(found) == 1 else None
+
+
+def _durations(view: PipelinesView) -> list[Any]:
+    if view.durations.empty:
+        return [html.P("No successful run in this date range.", className="text-muted")]
+    return [_graph(duration_chart(view.durations))]
+
+
+def _table(view: PipelinesView) -> html.Table:
+    fresh = view.freshness.set_index("pipeline")
+    rows = []
+    for rate in view.rates:
+        name = rate.pipeline
+        objective = rate.objective
+        target = f"{objective.op} {fmt.percent(objective.threshold, 0)}" if objective else "–"
+        row = fresh.loc[name] if name in fresh.index else None
+        last = row["last_success"] if row is not None else None
+        expected = row["expected_s"] if row is not None else None
+        basis = row["expected_from"] if row is not None else None
+        rows.append(html.Tr([
+            html.Td(name),
+            html.Td(html.Span(fmt.percent(rate.success_rate),
+                              **{"data-testid": f"pipelines-rate-{name}"}),
+                    className="text-end fw-semibold"),
+            html.Td(f"{rate.succeeded} of {rate.finished} in {rate.window_days} d",
+                    className="text-muted nowrap"),
+            html.Td(target, className="text-muted"),
+            html.Td(status_badge(rate.status, f"pipelines-rate-status-{name}")),
+            html.Td(html.Span(fmt.ago(last, view.as_of),
+                              **{"data-testid": f"pipelines-fresh-{name}"}),
+                    title="no successful run" if last is None or pd.isna(last)
+                    else f"{last:%Y-%m-%d %H:%M} UTC"),
+            html.Td(f"{fmt.duration(expected)}" + (f" ({basis})" if basis else ""),
+                    className="text-muted nowrap"),
+            html.Td(status_badge(Status(row["status"]) if row is not None else Status.UNKNOWN,
+                                 f"pipelines-fresh-status-{name}")),
+        ]))
+    head = html.Thead(html.Tr([
+        html.Th("Pipeline"), html.Th("Success rate", className="text-end"), html.Th("Runs"),
+        html.Th("Objective"), html.Th("Status"), html.Th("Last success"),
+        html.Th("Expected within"), html.Th("Freshness"),
+    ]))
+    return html.Table([head, html.Tbody(rows)], className="table table-sm mb-0 sources-table")
+
+
+def _graph(figure: go.Figure) -> dcc.Graph:
+    """A chart as tall as its figure says: a percentage height collapses inside cards."""
+    return dcc.Graph(figure=figure, config=GRAPH_CONFIG,
+                     style={"height": f"{figure.layout.height or 260}px"})
+
+
+dash.register_page(__name__, path="/pipelines", name="Pipelines", title="dspo · Pipelines",
+                   order=50, layout=layout)

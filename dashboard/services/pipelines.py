@@ -1,0 +1,88 @@
+"""Everything the Pipelines page shows for one product, computed once per view.
+
+Reads every pipeline run of the product once (one row per run: small next to the point
+tables) because freshness needs the last success even when it lies before the date range,
+and the median interval needs the runs around it; the timeline and charts show the range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+
+from config.schema import PipelineSuccessObjective, ProductConfig
+from kpis.health import Status, classify
+from kpis.pipelines import (
+    daily_success_rate,
+    duration_trend,
+    freshness,
+    run_timeline,
+    success_rates,
+)
+from store import queries
+from store.db import Store
+
+DEFAULT_WINDOW_DAYS = 7
+DURATION_MEDIAN_RUNS = 10
+
+
+@dataclass(frozen=True)
+class PipelineRate:
+    pipeline: str
+    window_days: int
+    success_rate: float | None
+    finished: int
+    succeeded: int
+    objective: PipelineSuccessObjective | None
+    status: Status  # against the objective; unknown without one
+
+
+@dataclass(frozen=True)
+class PipelinesView:
+    product: ProductConfig
+    as_of: datetime
+    start: datetime
+    pipelines: list[str]
+    timeline: pd.DataFrame  # kpis.pipelines.run_timeline, runs overlapping the range
+    rates: list[PipelineRate]
+    daily: dict[str, pd.DataFrame]  # pipeline -> daily_success_rate over the range
+    durations: pd.DataFrame  # duration_trend, runs ended in the range
+    freshness: pd.DataFrame  # kpis.pipelines.freshness as of the range's end
+
+
+def objective_for(product: ProductConfig, pipeline: str) -> PipelineSuccessObjective | None:
+    """The success-rate objective of this pipeline, else one over all pipelines, else None."""
+    mine = [o for o in product.objectives if isinstance(o, PipelineSuccessObjective)]
+    exact = next((o for o in mine if o.pipeline == pipeline), None)
+    return exact or next((o for o in mine if o.pipeline is None), None)
+
+
+def build_pipelines(store: Store, product: ProductConfig, *, start: datetime,
+                    as_of: datetime, days: int) -> PipelinesView:
+    runs = queries.pipeline_runs(store, product.key)
+    begin = pd.Timestamp(start)
+    names = sorted(runs["pipeline"].dropna().unique()) if len(runs) else []
+    rates, daily = [], {}
+    for name in names:
+        objective = objective_for(product, name)
+        window = objective.window_days if objective else DEFAULT_WINDOW_DAYS
+        row = success_rates(runs[runs["pipeline"] == name], as_of=as_of,
+                            window_days=window).iloc[0]
+        rate = None if pd.isna(row["success_rate"]) else float(row["success_rate"])
+        status = (classify(rate, objective.op, objective.threshold, objective.warning)
+                  if objective else Status.UNKNOWN)
+        rates.append(PipelineRate(name, window, rate, int(row["finished"]),
+                                  int(row["succeeded"]), objective, status))
+        daily[name] = daily_success_rate(runs, as_of=as_of, days=days, window_days=window,
+                                         pipeline=name)
+    timeline = run_timeline(runs, as_of=as_of)
+    timeline = timeline[timeline["end"] >= begin].reset_index(drop=True)
+    durations = duration_trend(runs, as_of=as_of, window=DURATION_MEDIAN_RUNS)
+    durations = durations[durations["end"] >= begin].reset_index(drop=True)
+    return PipelinesView(
+        product=product, as_of=as_of, start=start, pipelines=names, timeline=timeline,
+        rates=rates, daily=daily, durations=durations,
+        freshness=freshness(runs, as_of=as_of),
+    )
