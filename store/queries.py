@@ -21,6 +21,7 @@ from store.frames import read
 from store.series import latest_point, model_metric_points, series_catalog, series_points
 
 __all__ = [
+    "alias_events",
     "backlog_items",
     "collector_status",
     "data_quality",
@@ -113,6 +114,26 @@ def model_versions(store: Store, product: str, model: str | None = None) -> pd.D
     df = read(store, stmt.order_by(M.name, V.created, V.id), columns, times=["created", "updated"])
     df["aliases"] = [list(a or []) for a in df["aliases"]]
     return df
+
+
+ALIAS_EVENT_COLUMNS = ["model", "alias", "version", "ts", "origin"]
+
+
+def alias_events(store: Store, product: str, model: str | None = None) -> pd.DataFrame:
+    """Every recorded move of the product's model aliases, oldest first: [model, alias,
+    version, ts, origin]; version None means the alias was removed."""
+    M, E = s.Model, s.ModelAliasEvent
+    stmt = _of(
+        select(M.name, E.alias, E.version, E.ts, E.origin)
+        .select_from(E)
+        .join(M, M.id == E.model_id),
+        product,
+        M.product_id,
+    )
+    if model is not None:
+        stmt = stmt.where(M.name == model)
+    stmt = stmt.order_by(E.ts, M.name, E.alias)
+    return read(store, stmt, ALIAS_EVENT_COLUMNS, times=["ts"])
 
 
 def _version_order(version: str) -> tuple[int, int | str]:

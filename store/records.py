@@ -72,6 +72,19 @@ class Origin(StrEnum):
     ALERT = "alert"
 
 
+class AliasOrigin(StrEnum):
+    """How dspo learned of an alias move.
+
+    `tag`: the registered model's `dspo.alias_history` tag, written by the deployment job
+    when it moved the alias (the time is the job's). `observed`: the store held another
+    version for the alias when the collector read the registry (the time is when dspo
+    wrote it, so at most one collect interval late).
+    """
+
+    TAG = "tag"
+    OBSERVED = "observed"
+
+
 @dataclass(frozen=True)
 class Point:
     """One value of a numeric series (product, kind, name, labels)."""
@@ -105,6 +118,22 @@ class ModelVersion:
     stage: str | None = None
     aliases: tuple[str, ...] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AliasEvent:
+    """A registered model's alias was set to `version` at `ts`; `version` None = removed.
+
+    MLflow keeps only where each alias points now; these events are the promotion history
+    that DORA-for-ML is computed from. `origin` is an `AliasOrigin` value.
+    """
+
+    product: str
+    model: str
+    alias: str
+    version: str | None
+    ts: datetime
+    origin: str = AliasOrigin.TAG
 
 
 @dataclass(frozen=True)
@@ -222,6 +251,7 @@ Record = (
     Point
     | Model
     | ModelVersion
+    | AliasEvent
     | Run
     | DriftReport
     | DataQuality

@@ -29,6 +29,8 @@ def natural_key(x: r.Record) -> Hashable:
             return (x.product, x.name)
         case r.ModelVersion():
             return (x.product, x.model, x.version)
+        case r.AliasEvent():
+            return (x.product, x.model, x.alias, r.utc(x.ts))
         case r.Run():
             return x.run_id
         case r.DriftReport():
@@ -85,6 +87,16 @@ def model_version_row(x: r.ModelVersion, model_id: int) -> Row:
         "tags": dict(x.tags),
         "created": x.created,
         "updated": x.updated,
+    }
+
+
+def alias_event_row(x: r.AliasEvent, model_id: int) -> Row:
+    return {
+        "model_id": model_id,
+        "alias": x.alias,
+        "version": x.version,
+        "ts": x.ts,
+        "origin": str(x.origin),
     }
 
 

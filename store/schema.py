@@ -153,6 +153,20 @@ class ModelVersion(Base):
     updated: Mapped[datetime | None]
 
 
+class ModelAliasEvent(Base):
+    """One move of a model's alias (`records.AliasEvent`); version NULL = alias removed."""
+
+    __tablename__ = "model_alias_event"
+    __table_args__ = (UniqueConstraint("model_id", "alias", "ts"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_id: Mapped[int] = mapped_column(_cascade("model.id"))
+    alias: Mapped[str]
+    version: Mapped[str | None]
+    ts: Mapped[datetime]
+    origin: Mapped[str]
+
+
 class Run(Base):
     __tablename__ = "run"
     __table_args__ = (UniqueConstraint("run_id"), Index(None, "product_id", "start"))

@@ -24,6 +24,7 @@ from config.schema import ProductConfig
 from store import records as r
 from store import rows
 from store import schema as s
+from store.aliases import observed_moves
 from store.upsert import Row, batched, table, upsert
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 # resolved (and created when unknown) on demand by every flusher, so they come first.
 FLUSH_ORDER: tuple[type, ...] = (
     r.Model,
+    r.AliasEvent,  # before versions: observed moves are checked against recorded events
     r.ModelVersion,
     r.Run,
     r.Point,
@@ -68,9 +70,11 @@ class _Writer:
         self.product_ids: dict[str, int] = {}
         self.model_ids: dict[tuple[int, str], int] = {}
         self.series_ids: dict[rows.SeriesKey, int] = {}
+        self.baseline_models: set[int] = set()  # first seen in this write: no observed moves
         self.skipped = 0
         self.flushers: dict[type, Callable[[list[Any]], None]] = {
             r.Model: self._models,
+            r.AliasEvent: self._alias_events,
             r.ModelVersion: self._model_versions,
             r.Run: self._runs,
             r.Point: self._points,
@@ -169,11 +173,31 @@ class _Writer:
         batch = [rows.model_row(x, pids[x.product]) for x in recs]
         self._upsert(s.Model, batch, ["product_id", "name"])
 
-    def _model_versions(self, recs: list[r.ModelVersion]) -> None:
+    def _alias_events(self, recs: list[r.AliasEvent]) -> None:
         mids = self.models((x.product, x.model) for x in recs)
         pids = self.product_ids
+        batch = [rows.alias_event_row(x, mids[(pids[x.product], x.model)]) for x in recs]
+        self._upsert(s.ModelAliasEvent, batch, ["model_id", "alias", "ts"])
+
+    def _model_versions(self, recs: list[r.ModelVersion]) -> None:
+        """Upsert versions; an alias that moved since the store last saw the model becomes
+        an 'observed' event stamped with this write's time (rules in `store/aliases.py`)."""
+        mids = self.models((x.product, x.model) for x in recs)
+        pids = self.product_ids
+        incoming: dict[int, dict[str, tuple[str, ...]]] = {}
+        for x in recs:
+            incoming.setdefault(mids[(pids[x.product], x.model)], {})[x.version] = x.aliases
+        moved, first_seen = observed_moves(self.session, incoming, self.baseline_models)
+        self.baseline_models |= first_seen
         batch = [rows.model_version_row(x, mids[(pids[x.product], x.model)]) for x in recs]
         self._upsert(s.ModelVersion, batch, ["model_id", "version"])
+        if moved:
+            origin = r.AliasOrigin.OBSERVED.value
+            events = [
+                {"model_id": m, "alias": a, "version": v, "ts": self.now, "origin": origin}
+                for m, a, v in moved
+            ]
+            self._upsert(s.ModelAliasEvent, events, ["model_id", "alias", "ts"])
 
     def _runs(self, recs: list[r.Run]) -> None:
         pids = self.products(x.product for x in recs)

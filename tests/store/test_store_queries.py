@@ -16,6 +16,7 @@ T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 
 EXPECTED = {
+    "alias_events": (("churn",), ["model", "alias", "version", "ts", "origin"]),
     "products": ((), ["key", "name", "owner", "description"]),
     "collector_status": (
         (),
