@@ -5,18 +5,23 @@ change, i.e. when it started or ended within the overlap before the watermark or
 finished yet. Each re-read run brings its full metric histories, because a training run
 logs steps over hours and the store upserts points anyway. The registry is small and its
 aliases move without leaving timestamps behind, so it is read in full on every collect.
+A deployment job can leave them behind by the `dspo.alias_history` convention
+(`ALIAS_HISTORY_TAG`, see docs/sources.md): each entry becomes an `AliasEvent`.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from collectors.base import Collector
 from collectors.mlflow_common import MlflowReader, mask_uri, run_url
 from config.schema import MlflowSource
 from store.records import (
+    AliasEvent,
+    AliasOrigin,
     Model,
     ModelVersion,
     Point,
@@ -33,6 +38,8 @@ if TYPE_CHECKING:
 
 MODEL_TAG = "dspo.model"
 MODEL_VERSION_TAG = "dspo.model_version"
+ALIAS_HISTORY_TAG = "dspo.alias_history"
+"""Registered-model tag: a JSON list of {"alias", "version" (null = removed), "at"}."""
 BULKY_TAGS = frozenset({"mlflow.log-model.history"})
 """System tags holding large JSON blobs that no page shows; they would only bloat the store."""
 
@@ -88,13 +95,30 @@ class MlflowCollector(Collector[MlflowSource]):
                     step=int(metric.step),
                 )
 
-    def _registry(self, reader: MlflowReader) -> Iterator[Model | ModelVersion]:
+    def _registry(self, reader: MlflowReader) -> Iterator[Model | AliasEvent | ModelVersion]:
         for model in reader.registered_models(self.settings.models):
             yield Model(product=self.product, name=model.name, description=model.description or "")
+            # The history goes before the versions, so the store sees a move the tag
+            # explains before it compares the versions' aliases (store/aliases.py).
+            yield from self._alias_history(model)
             aliases = _aliases_by_version(model)
             versions = sorted(reader.model_versions(model.name), key=lambda v: int(v.version))
             for version in versions:
                 yield self._version(model.name, version, aliases)
+
+    def _alias_history(self, model: RegisteredModel) -> Iterator[AliasEvent]:
+        raw = (model.tags or {}).get(ALIAS_HISTORY_TAG)
+        if raw is None:
+            return
+        try:
+            entries = parse_alias_history(raw)
+        except ValueError as e:
+            raise self.fail(
+                f"registered model {model.name!r}: tag {ALIAS_HISTORY_TAG} is malformed: {e}"
+            ) from e
+        for alias, version, at in entries:
+            yield AliasEvent(product=self.product, model=model.name, alias=alias,
+                             version=version, ts=at, origin=AliasOrigin.TAG)
 
     def _version(
         self, model: str, mv: MlflowModelVersion, aliases: Mapping[str, tuple[str, ...]]
@@ -122,3 +146,39 @@ def _aliases_by_version(model: RegisteredModel) -> dict[str, tuple[str, ...]]:
     for alias, version in raw.items():
         result.setdefault(str(version), []).append(alias)
     return {version: tuple(sorted(names)) for version, names in result.items()}
+
+
+def parse_alias_history(raw: str) -> list[tuple[str, str | None, datetime]]:
+    """(alias, version or None, aware UTC time) per entry of a `dspo.alias_history` value.
+
+    Raises ValueError naming the first bad entry: the whole tag is refused rather than
+    half-read, so a typo cannot silently drop a promotion from the DORA numbers. Extra keys
+    in an entry are allowed (a job may record who promoted, or why).
+    """
+    try:
+        entries = json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"not JSON ({e.msg} at character {e.pos})") from e
+    if not isinstance(entries, list):
+        raise ValueError(f"expected a JSON list, got {type(entries).__name__}")
+    parsed: list[tuple[str, str | None, datetime]] = []
+    for i, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict):
+            raise ValueError(f"entry {i} is not an object")
+        alias, version, at = entry.get("alias"), entry.get("version"), entry.get("at")
+        if not isinstance(alias, str) or not alias.strip():
+            raise ValueError(f"entry {i}: 'alias' must be a non-empty string")
+        if "version" not in entry:
+            raise ValueError(f"entry {i}: 'version' is missing (null means the alias was removed)")
+        if (isinstance(version, bool) or not isinstance(version, str | int | None)
+                or (isinstance(version, str) and not version.strip())):
+            raise ValueError(f"entry {i}: 'version' must be a version string, an integer or null")
+        if not isinstance(at, str):
+            raise ValueError(f"entry {i}: 'at' must be an ISO 8601 time string")
+        try:
+            ts = datetime.fromisoformat(at)
+        except ValueError as e:
+            raise ValueError(f"entry {i}: 'at' {at!r} is not an ISO 8601 time") from e
+        ts = ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+        parsed.append((alias.strip(), None if version is None else str(version).strip(), ts))
+    return parsed

@@ -12,11 +12,14 @@ The story (T0 = 2025-03-01 12:00 UTC), experiment `churn-training`:
 
 Experiment `churn-scoring`: `score` T0+1h .. +1m FINISHED.
 Registry: `churn` (v1 from old, tag validated=true; v2 from new; champion -> 1,
-challenger -> 2) and `fraud` (v1 from score, no alias).
+challenger -> 2) and `fraud` (v1 from score, no alias). The deployment job left churn's
+alias history in the `dspo.alias_history` tag (ALIAS_HISTORY): champion -> 1 at T0+1h,
+challenger -> 2 at T0+2d+1h (`at` with a +02:00 offset, to prove it is converted to UTC).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -44,6 +47,10 @@ AUC_OLD = [(0, T0 + 1 * MIN, 0.70), (1, T0 + 2 * MIN, 0.75), (2, T0 + 3 * MIN, 0
 LOSS_OLD = [(0, T0 + 1 * MIN, 0.5), (1, T0 + 2 * MIN, 0.4)]
 AUC_NEW = [(0, T0 + 2 * DAY + MIN, 0.82)]
 AUC_RUNNING = [(0, T0 - 30 * MIN, 0.6)]
+ALIAS_HISTORY = [
+    {"alias": "champion", "version": "1", "at": "2025-03-01T13:00:00Z"},
+    {"alias": "challenger", "version": 2, "at": "2025-03-03T15:00:00+02:00", "by": "ci"},
+]
 
 
 def ms(value: datetime) -> int:
@@ -118,7 +125,10 @@ def build_world(client: MlflowClient, root: Path) -> World:
     )
     run("score", SCORE, T0 + HOUR, T0 + HOUR + MIN, "FINISHED")
 
-    client.create_registered_model("churn", description="Churn classifier")
+    client.create_registered_model(
+        "churn", description="Churn classifier",
+        tags={"dspo.alias_history": json.dumps(ALIAS_HISTORY)},
+    )
     for key, tags in (("old", {"validated": "true"}), ("new", None)):
         artifact_uri = client.get_run(runs[key]).info.artifact_uri
         client.create_model_version(
@@ -152,6 +162,7 @@ NATURAL_KEYS = {
     "Point": ("product", "kind", "name"),
     "Model": ("product", "name"),
     "ModelVersion": ("product", "model", "version"),
+    "AliasEvent": ("product", "model", "alias", "ts", "origin"),
     "PipelineRun": ("product", "system", "pipeline", "run_id", "state"),
 }
 

@@ -14,6 +14,7 @@ from mlflow_fixtures import (
     AUC_NEW,
     AUC_OLD,
     DAY,
+    HOUR,
     LATER,
     LOSS_OLD,
     MIN,
@@ -32,10 +33,10 @@ from mlflow_fixtures import (
 from collectors import mlflow_common
 from collectors.base import FatalSourceError, RetriableSourceError
 from collectors.mlflow_common import SHORT_HTTP_RETRIES, is_retriable, mask_uri, run_url
-from collectors.mlflow_tracking import MlflowCollector
+from collectors.mlflow_tracking import ALIAS_HISTORY_TAG, MlflowCollector, parse_alias_history
 from collectors.registry import collector_for
 from config.schema import MlflowSource
-from store.records import ModelVersion, Point, Run, SeriesKind
+from store.records import AliasEvent, ModelVersion, Point, Run, SeriesKind
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +140,90 @@ def test_registry_models_versions_and_aliases(world: tuple[str, World]) -> None:
     assert v1.tags == {"validated": "true"}
     assert (v1.stage, v1.status) == (None, "READY")
     assert v1.created.tzinfo is UTC and v1.updated is not None
+
+
+def test_alias_history_tag_gives_events_before_the_versions(world: tuple[str, World]) -> None:
+    records = collect(source(world[0]))
+    events = [x for x in records if isinstance(x, AliasEvent)]
+    assert events == [
+        AliasEvent("churn", "churn", "champion", "1", T0 + HOUR, "tag"),
+        AliasEvent("churn", "churn", "challenger", "2", T0 + 2 * DAY + HOUR, "tag"),
+    ]
+    assert all(e.ts.tzinfo is UTC for e in events)
+    positions = {type(x).__name__: i for i, x in reversed(list(enumerate(records)))}
+    assert positions["AliasEvent"] < positions["ModelVersion"]  # first of each kind
+
+
+@pytest.fixture
+def registry_with_tag(tmp_path: Path) -> Any:
+    """A sqlite registry holding one model whose history tag is set by the test."""
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    client.create_registered_model("scorer")
+
+    def with_tag(value: str) -> str:
+        client.set_registered_model_tag("scorer", ALIAS_HISTORY_TAG, value)
+        return uri
+
+    return with_tag
+
+
+def test_malformed_alias_history_fails_the_run_naming_model_and_tag(registry_with_tag: Any) -> None:
+    uri = registry_with_tag('[{"alias": "champion", "version": "1", "at": "yesterday"}]')
+    with pytest.raises(FatalSourceError) as err:
+        collect(source(uri, experiments=[], models=["scorer"]))
+    message = str(err.value)
+    assert "'scorer'" in message and ALIAS_HISTORY_TAG in message
+    assert "entry 1" in message and "'yesterday'" in message
+
+
+def test_removed_alias_and_naive_time_from_a_real_tag(registry_with_tag: Any) -> None:
+    uri = registry_with_tag('[{"alias": "champion", "version": null, "at": "2025-03-02T08:00"}]')
+    records = collect(source(uri, experiments=[], models=["scorer"]))
+    assert [x for x in records if isinstance(x, AliasEvent)] == [
+        AliasEvent("churn", "scorer", "champion", None, datetime(2025, 3, 2, 8, tzinfo=UTC))
+    ]
+
+
+# (id, tag value, words the error must contain)
+BAD_HISTORIES = [
+    ("not json", "champion=2", "not JSON"),
+    ("not a list", '{"alias": "champion"}', "expected a JSON list, got dict"),
+    ("entry not an object", '["champion"]', "entry 1 is not an object"),
+    ("alias missing", '[{"version": "1", "at": "2025-03-01T00:00:00Z"}]', "entry 1: 'alias'"),
+    ("alias blank", '[{"alias": " ", "version": "1", "at": "2025-03-01T00:00:00Z"}]',
+     "entry 1: 'alias'"),
+    ("version missing", '[{"alias": "a", "at": "2025-03-01T00:00:00Z"}]',
+     "entry 1: 'version' is missing"),
+    ("version boolean", '[{"alias": "a", "version": true, "at": "2025-03-01T00:00:00Z"}]',
+     "entry 1: 'version'"),
+    ("version empty", '[{"alias": "a", "version": "", "at": "2025-03-01T00:00:00Z"}]',
+     "entry 1: 'version'"),
+    ("at missing", '[{"alias": "a", "version": "1"}]', "entry 1: 'at'"),
+    ("at not a time", '[{"alias": "a", "version": "1", "at": "2025-03-01T00:00:00Z"},'
+     ' {"alias": "a", "version": "2", "at": "2025-13-01"}]', "entry 2: 'at' '2025-13-01'"),
+]
+
+
+@pytest.mark.parametrize(("raw", "words"), [c[1:] for c in BAD_HISTORIES],
+                         ids=[c[0] for c in BAD_HISTORIES])
+def test_parse_alias_history_refuses_malformed_tags(raw: str, words: str) -> None:
+    with pytest.raises(ValueError, match=words.replace("'", ".").replace("(", ".")):
+        parse_alias_history(raw)
+
+
+def test_parse_alias_history_accepts_the_documented_shape() -> None:
+    raw = ('[{"alias": "champion", "version": "2", "at": "2026-10-01T09:00:00Z"},'
+           ' {"alias": "champion", "version": 3, "at": "2026-10-08T11:00:00+02:00"},'
+           ' {"alias": "champion", "version": null, "at": "2026-10-09T09:00:00Z"}]')
+    assert parse_alias_history(raw) == [
+        ("champion", "2", datetime(2026, 10, 1, 9, tzinfo=UTC)),
+        ("champion", "3", datetime(2026, 10, 8, 9, tzinfo=UTC)),
+        ("champion", None, datetime(2026, 10, 9, 9, tzinfo=UTC)),
+    ]
+    assert parse_alias_history("[]") == []
 
 
 def test_filters_models_and_reads_all_experiments_when_none_given(
@@ -321,3 +406,35 @@ def test_real_mlflow_server(tmp_path: Path) -> None:
         pipeline_runs = [r for r in pipelines.collect(None, LATER) if isinstance(r, PipelineRun)]
         assert len(pipeline_runs) == 6
         assert all(r.url and r.url.startswith(url) for r in pipeline_runs)
+
+
+def test_store_keeps_tag_history_and_observes_untagged_moves(store: Any, tmp_path: Path) -> None:
+    """Through the writer: re-collecting adds nothing; a move the tag does not tell becomes
+    one 'observed' event; once the job tags it, the history holds both (the KPIs collapse a
+    repeated move)."""
+    from mlflow import MlflowClient
+
+    from store import queries
+    from store.writer import write_records
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    client.create_registered_model("scorer", tags={
+        ALIAS_HISTORY_TAG: '[{"alias": "champion", "version": "1", "at": "2025-03-01T12:00:00Z"}]'
+    })
+    for _ in range(2):
+        client.create_model_version("scorer", source=str(tmp_path / "model"))
+    client.set_registered_model_alias("scorer", "champion", "1")
+    settings = source(uri, experiments=[], models=["scorer"])
+
+    def collect_into_store() -> list[tuple[Any, ...]]:
+        with store.session() as session:
+            write_records(session, settings.name, collect(settings))
+        df = queries.alias_events(store, "churn", "scorer")
+        return list(df[["alias", "version", "origin"]].itertuples(index=False, name=None))
+
+    assert collect_into_store() == [("champion", "1", "tag")]
+    assert collect_into_store() == [("champion", "1", "tag")]
+    client.set_registered_model_alias("scorer", "champion", "2")  # no tag written
+    assert collect_into_store() == [("champion", "1", "tag"), ("champion", "2", "observed")]
+    assert collect_into_store() == [("champion", "1", "tag"), ("champion", "2", "observed")]
