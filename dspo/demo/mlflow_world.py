@@ -1,13 +1,16 @@
 """Train the demo models with scikit-learn and log their lives to a real MLflow store.
 
 Per product: three registered versions trained at different weeks, promoted through the
-`champion`/`challenger` aliases; a weekly evaluation run of the champion on that week's
-labelled data (so its metric falls when the data drifts); and a scoring pipeline every six
-hours whose run states are the pipeline history. All timestamps are the world's past ones.
+`champion`/`challenger` aliases by a deployment job that records each move in the
+`dspo.alias_history` tag (docs/sources.md); a weekly evaluation run of the version that was
+champion that week on that week's labelled data (so its metric falls when the data
+drifts); and a scoring pipeline every six hours whose run states are the pipeline history.
+All timestamps are the world's past ones.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,9 +32,35 @@ from sklearn.metrics import (
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from collectors.mlflow_tracking import ALIAS_HISTORY_TAG
 from dspo.demo.timeline import WEEKS, Timeline
 
 PIP_REQUIREMENTS = ["scikit-learn", "pandas", "numpy"]  # skips MLflow's slow inference
+DEPLOY_HOUR = 10  # the deployment job runs at 10:00 UTC
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """The deployment job points `alias` at `version` on day `days` of week `week`."""
+
+    alias: str
+    version: str
+    week: int
+    days: int = 0
+
+    def at(self, timeline: Timeline) -> datetime:
+        return timeline.week_start(self.week) + timedelta(days=self.days, hours=DEPLOY_HOUR)
+
+
+def alias_at(deployments: tuple[Deployment, ...], alias: str, ts: datetime,
+             timeline: Timeline) -> str | None:
+    """The version `alias` pointed at at `ts` (None before its first move)."""
+    moves = sorted((d.at(timeline), d.version) for d in deployments if d.alias == alias)
+    current = None
+    for at, version in moves:
+        if at <= ts:
+            current = version
+    return current
 
 
 @dataclass(frozen=True)
@@ -44,6 +73,7 @@ class ProductSpec:
     classifier: bool
     train_weeks: tuple[int, int, int]  # when versions 1, 2, 3 were trained
     forced_failures_days_ago: tuple[float, ...]  # recent pipeline failures, for the story
+    deployments: tuple[Deployment, ...] = ()  # alias moves, in any order
 
     @property
     def features(self) -> list[str]:
@@ -122,7 +152,7 @@ class MlflowWorld:
         self, spec: ProductSpec, training_data: Callable[[int], pd.DataFrame],
         holdout: pd.DataFrame,
     ) -> dict[str, Pipeline]:
-        """Train and register versions 1..3; champion ends on 2, challenger on 3."""
+        """Train and register versions 1..3, then deploy them as `spec.deployments` says."""
         import mlflow
         import mlflow.sklearn
 
@@ -149,22 +179,35 @@ class MlflowWorld:
             self.client.set_model_version_tag(spec.model, str(version), "trained_at",
                                               start.isoformat())
             models[str(version)] = model
-        self.client.set_registered_model_alias(spec.model, "champion", "2")
-        self.client.set_registered_model_alias(spec.model, "challenger", "3")
+        self.deploy(spec)
         return models
+
+    def deploy(self, spec: ProductSpec) -> None:
+        """The deployment job: move each alias, oldest move first, and append the move to
+        the registered model's `dspo.alias_history` tag as the convention asks."""
+        history: list[dict[str, str | None]] = []
+        for move in sorted(spec.deployments, key=lambda d: d.at(self.timeline)):
+            self.client.set_registered_model_alias(spec.model, move.alias, move.version)
+            at = move.at(self.timeline).isoformat().replace("+00:00", "Z")
+            history.append({"alias": move.alias, "version": move.version, "at": at})
+            self.client.set_registered_model_tag(spec.model, ALIAS_HISTORY_TAG,
+                                                 json.dumps(history))
 
     def weekly_evaluations(
         self, spec: ProductSpec, models: dict[str, Pipeline],
         weekly: list[pd.DataFrame],
     ) -> list[dict[str, float]]:
-        """Score each week's labelled data with the version that was champion that week."""
+        """Score each week's labelled data with the version that was champion at the end of
+        that week, and shadow-score the challenger once there is one."""
         experiment_id = self.experiment(f"{spec.key}-monitoring")
         results = []
         for week, frame in enumerate(weekly):
             end = self.timeline.week_end(week) - timedelta(hours=1)
-            versions = ["1" if week < spec.train_weeks[1] else "2"]
-            if week >= spec.train_weeks[2]:
-                versions.append("3")  # the challenger is shadow-scored once it exists
+            champion = alias_at(spec.deployments, "champion", end, self.timeline) or "1"
+            challenger = alias_at(spec.deployments, "challenger", end, self.timeline)
+            versions = [champion]
+            if challenger is not None and challenger != champion:
+                versions.append(challenger)
             for version in versions:
                 metrics = evaluate(spec, models[version], frame)
                 self._run(

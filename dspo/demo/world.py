@@ -26,6 +26,12 @@ SEED = 42
 MARKER = "WORLD_OK"
 CHURN_WEEKS = (0, 4, 10)
 DEMAND_WEEKS = (0, 6, 11)
+# Each version goes live two days after its training run (which starts 2 days before its
+# week). Demand's version 2 was a bad release: rolled back after two days, re-released
+# with a fix a week later. Both end on champion=2, challenger=3.
+CHURN_DEPLOYS = (("champion", "1", 0, 0), ("champion", "2", 4, 0), ("challenger", "3", 10, 0))
+DEMAND_DEPLOYS = (("champion", "1", 0, 0), ("champion", "2", 6, 0), ("champion", "1", 6, 2),
+                  ("champion", "2", 7, 0), ("challenger", "3", 11, 0))
 
 
 def world_exists(folder: Path) -> bool:
@@ -34,7 +40,7 @@ def world_exists(folder: Path) -> bool:
 
 def build_world(folder: Path, *, force: bool = False, timeline: Timeline | None = None) -> None:
     disable_call_home()
-    from dspo.demo.mlflow_world import MlflowWorld, ProductSpec
+    from dspo.demo.mlflow_world import Deployment, MlflowWorld, ProductSpec
     from dspo.demo.usage import build_usage_db
 
     if folder.exists() and (force or not world_exists(folder)):
@@ -46,10 +52,12 @@ def build_world(folder: Path, *, force: bool = False, timeline: Timeline | None 
     specs = [
         (ProductSpec("churn", "churn-clf", "churned",
                      ("tenure_months", "monthly_charges", "support_calls", "usage_minutes"),
-                     ("contract", "region"), True, CHURN_WEEKS, (2.3,)), churn_frame),
+                     ("contract", "region"), True, CHURN_WEEKS, (2.3,),
+                     tuple(Deployment(*d) for d in CHURN_DEPLOYS)), churn_frame),
         (ProductSpec("demand", "demand-forecaster", "log_demand",
                      ("price", "promo", "temperature", "day_of_week"),
-                     ("store_size", "region"), False, DEMAND_WEEKS, (0.6, 2.8, 5.1)),
+                     ("store_size", "region"), False, DEMAND_WEEKS, (0.6, 2.8, 5.1),
+                     tuple(Deployment(*d) for d in DEMAND_DEPLOYS)),
          demand_frame),
     ]
     console = Console(stderr=True)
