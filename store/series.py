@@ -188,10 +188,21 @@ def series_catalog(store: Store, product: str) -> pd.DataFrame:
 
 
 def model_metric_points(
-    store: Store, product: str, model: str, version: str, metric: str
+    store: Store,
+    product: str,
+    model: str,
+    version: str,
+    metric: str,
+    max_points: int | None = None,
 ) -> pd.DataFrame:
     """Points of `metric` logged by the version's own run, or by runs tagged with the
-    model and version (evaluation runs): [ts, value, step, run_id], sorted by ts."""
+    model and version (evaluation runs): [ts, value, step, run_id], sorted by ts.
+
+    With `max_points`, a run's series with more points (a per-step training curve) is
+    downsampled in SQL as `series_points` does; `attrs["downsampled"]` says whether any was.
+    """
+    if max_points is not None and max_points < 2:
+        raise ValueError("max_points must be at least 2 (a bucket keeps its min and max)")
     M, V, R = s.Model, s.ModelVersion, s.Run
     with store.session() as session:
         run_ids = set(
@@ -215,12 +226,26 @@ def model_metric_points(
             sid: lab["run_id"] for sid, lab in matched.items() if lab.get("run_id") in run_ids
         }
         rows: list[tuple[Any, ...]] = []
-        if series_runs:
-            stmt = select(Pt.ts, Pt.value, Pt.step, Pt.series_id).where(
-                Pt.series_id.in_(series_runs)
-            )
-            rows = [(ts, v, st, series_runs[sid]) for ts, v, st, sid in session.execute(stmt)]
+        raw_ids = list(series_runs)
+        downsampled = False
+        if raw_ids and max_points is not None:
+            stats = session.execute(
+                select(Pt.series_id, func.count(), func.min(Pt.ts), func.max(Pt.ts))
+                .where(Pt.series_id.in_(raw_ids))
+                .group_by(Pt.series_id)
+            ).tuples()
+            for sid, count, lo, hi in stats:
+                if count > max_points:
+                    picked = _downsampled(session, sid, lo, hi, max_points, None, None)
+                    rows += [(ts, v, st, series_runs[sid]) for ts, v, st, _ in picked]
+                    raw_ids.remove(sid)
+                    downsampled = True
+        if raw_ids:
+            stmt = select(Pt.ts, Pt.value, Pt.step, Pt.series_id).where(Pt.series_id.in_(raw_ids))
+            rows += [(ts, v, st, series_runs[sid]) for ts, v, st, sid in session.execute(stmt)]
     df = frame(
         rows, ["ts", "value", "step", "run_id"], ["ts"], {"value": "float64", "step": "int64"}
     )
-    return df.sort_values(["ts", "run_id", "step"], ignore_index=True)
+    df = df.sort_values(["ts", "run_id", "step"], ignore_index=True)
+    df.attrs["downsampled"] = downsampled
+    return df

@@ -136,3 +136,26 @@ def test_first_sight_stays_a_baseline_when_versions_flush_in_batches(store):
         write_records(session, "mlflow", [version("1", "champion"), version("2", "challenger"),
                                           version("3", "shadow")], batch_size=1)
     assert events(store) == []
+
+
+def test_model_metric_points_downsample_a_long_training_curve(store):
+    # a training run logs loss at 3,000 steps (one a minute); an evaluation run once
+    n = 3000
+    curve = [r.Point("churn", r.SeriesKind.MODEL_METRIC, "loss", T0 + timedelta(minutes=i),
+                     1.0 / (1 + i), {"run_id": "run1"}, step=i) for i in range(n)]
+    spike = r.Point("churn", r.SeriesKind.MODEL_METRIC, "loss", T0 + timedelta(minutes=1500),
+                    7.0, {"run_id": "run1"}, step=1500)
+    curve[1500] = spike
+    evaluation = r.Point("churn", r.SeriesKind.MODEL_METRIC, "loss", T0 + 5 * DAY, 0.2,
+                         {"run_id": "eval1"})
+    write(store, [version("1"), r.Run("churn", "eval1", "mon", "e", "FINISHED", T0,
+                                      model="clf", model_version="1"), *curve, evaluation])
+    full = queries.model_metric_points(store, "churn", "clf", "1", "loss")
+    assert len(full) == n + 1 and full.attrs["downsampled"] is False
+    small = queries.model_metric_points(store, "churn", "clf", "1", "loss", max_points=200)
+    assert small.attrs["downsampled"] is True
+    assert (small["run_id"] == "run1").sum() <= 200
+    assert (small["run_id"] == "eval1").sum() == 1  # a short series is left whole
+    assert small["value"].max() == 7.0 and small["ts"].is_monotonic_increasing
+    with pytest.raises(ValueError):
+        queries.model_metric_points(store, "churn", "clf", "1", "loss", max_points=1)
