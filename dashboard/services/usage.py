@@ -21,6 +21,7 @@ from store.records import SeriesKind
 
 MAX_POINTS = 2000
 KPI_LOOKBACK_DAYS = 15  # two weeks for week over week, plus a day of slack
+ROLLING_DAYS = 7  # the chart's series starts this much earlier, so its first mean is whole
 
 
 @dataclass(frozen=True)
@@ -49,13 +50,16 @@ def build_usage(store: Store, product: ProductConfig, *, start: datetime,
     names = list(objectives) + sorted(n for n in units if n not in objectives)
     rows = []
     for name in names:
-        chart = queries.series_points(store, product.key, SeriesKind.USAGE, name, start=start,
-                                      end=as_of, max_points=MAX_POINTS)
+        chart = queries.series_points(store, product.key, SeriesKind.USAGE, name,
+                                      start=start - timedelta(days=ROLLING_DAYS), end=as_of,
+                                      max_points=MAX_POINTS)
         recent = queries.series_points(store, product.key, SeriesKind.USAGE, name,
                                        start=as_of - timedelta(days=KPI_LOOKBACK_DAYS),
                                        end=as_of)
         kpi = usage_kpi(name, recent if len(recent) else chart, as_of=as_of,
                         objective=objectives.get(name))
-        rows.append(UsageRow(kpi, units.get(name, ""), rolling_mean(chart, as_of=as_of),
+        rolling = rolling_mean(chart, as_of=as_of, days=ROLLING_DAYS)
+        shown = rolling[rolling["ts"] >= pd.Timestamp(start)].reset_index(drop=True)
+        rows.append(UsageRow(kpi, units.get(name, ""), shown,
                              bool(chart.attrs.get("downsampled"))))
     return UsageView(product=product, as_of=as_of, start=start, rows=rows)
