@@ -6,9 +6,10 @@ opens the same view. Bad or missing values fall back to defaults instead of fail
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 DEFAULT_DAYS = 84
 
@@ -47,7 +48,19 @@ def date_range(start: str | None, end: str | None, *, now: datetime,
     return DateRange(start_at, end_at)
 
 
-def search(product: str | None, start: str | None = None, end: str | None = None) -> str:
-    """The query string for these filters (empty values left out)."""
+SHARED = ("product", "start", "end")
+
+
+def search(product: str | None, start: str | None = None, end: str | None = None,
+           extra: Mapping[str, str] | None = None) -> str:
+    """The query string for these filters (empty values left out), then page-own ones."""
     params = {k: v for k, v in (("product", product), ("start", start), ("end", end)) if v}
+    params |= {k: v for k, v in (extra or {}).items() if k not in SHARED and v}
     return f"?{urlencode(params)}" if params else ""
+
+
+def split_search(url_search: str | None) -> tuple[dict[str, str], dict[str, str]]:
+    """(shared filters, page-own parameters such as dataset= or sprint=) of a query string."""
+    query = {k: v[0] for k, v in parse_qs((url_search or "").lstrip("?")).items() if v}
+    shared = {k: v for k, v in query.items() if k in SHARED}
+    return shared, {k: v for k, v in query.items() if k not in SHARED}

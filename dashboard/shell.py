@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs
 
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from config.schema import DspoConfig
-from dashboard.filters import date_range, search
+from dashboard.filters import date_range, search, split_search
 
 
 def navbar(config: DspoConfig, pages: list[dict[str, Any]]) -> dbc.Navbar:
@@ -41,11 +40,6 @@ def navbar(config: DspoConfig, pages: list[dict[str, Any]]) -> dbc.Navbar:
     )
 
 
-def _first(query: dict[str, list[str]], key: str) -> str | None:
-    values = query.get(key)
-    return values[0] if values else None
-
-
 @callback(
     Output("url", "search"),
     Output("filter-product", "value"),
@@ -59,17 +53,17 @@ def _first(query: dict[str, list[str]], key: str) -> str | None:
 )
 def sync_filters(url_search: str | None, product: str | None, start: str | None,
                  end: str | None, options: list[dict[str, str]]) -> tuple[Any, ...]:
+    shared, own = split_search(url_search)
     if ctx.triggered_id == "url" or ctx.triggered_id is None:
-        query = parse_qs((url_search or "").lstrip("?"))
         keys = [o["value"] for o in options]
-        chosen = _first(query, "product")
+        chosen = shared.get("product")
         selected = chosen if chosen in keys else keys[0]
-        shown = date_range(_first(query, "start"), _first(query, "end"),
-                           now=datetime.now(UTC))
-        start_text = _first(query, "start") and shown.start.date().isoformat()
-        end_text = _first(query, "end")
-        return no_update, selected, start_text, end_text
-    return search(product, start, end), no_update, no_update, no_update
+        shown = date_range(shared.get("start"), shared.get("end"), now=datetime.now(UTC))
+        start_text = shared.get("start") and shown.start.date().isoformat()
+        return no_update, selected, start_text, shared.get("end")
+    if ctx.triggered_id == "filter-product" and product != shared.get("product", product):
+        own = {}  # a dataset or sprint belongs to the product it was chosen for
+    return search(product, start, end, own), no_update, no_update, no_update
 
 
 @callback(
@@ -78,5 +72,8 @@ def sync_filters(url_search: str | None, product: str | None, start: str | None,
     State({"type": "nav-link", "path": ALL}, "id"),
 )
 def carry_filters(url_search: str | None, ids: list[dict[str, str]]) -> list[str]:
-    return [f"{i['path']}{url_search or ''}" for i in ids]
+    """Page links keep the shared filters, not another page's own parameters."""
+    shared, _ = split_search(url_search)
+    query = search(shared.get("product"), shared.get("start"), shared.get("end"))
+    return [f"{i['path']}{query}" for i in ids]
 
