@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, HttpUrl, SecretStr
 
-from config.schema import KEY_PATTERN, Op, Strict
+from config.base import KEY_PATTERN, Op, Strict
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -212,3 +212,37 @@ class WebhookSink(SinkBase):
 Sink = Annotated[JiraSink | GithubSink | WebhookSink, Field(discriminator="kind")]
 SINK_KINDS = ("jira", "github_issues", "webhook")
 NATIVE_SINK = "backlog"
+
+
+# ---------------------------------------------------------------- template fields
+
+TEMPLATE_FIELDS = ("rule", "product", "severity", "value", "threshold", "op", "window",
+                   "started", "labels")
+
+
+def condition_label_names(condition: Any) -> tuple[str, ...]:
+    """The labels an alert instance of this condition carries besides the rule's own.
+
+    They identify the instance (and so its fingerprint): one alert per column of a
+    feature-drift rule, one per pipeline of a pipeline rule.
+    """
+    match condition:
+        case ModelMetricCondition():
+            return ("model", "alias" if condition.version is None else "version", "metric")
+        case DriftCondition():
+            return ("dataset",)
+        case FeatureDriftCondition():
+            return ("dataset", "column")
+        case DataQualityCondition():
+            return ("dataset", "metric")
+        case PipelineFailuresCondition() | PipelineFreshnessCondition():
+            return ("pipeline",)
+        case UsageCondition() | UsageChangeCondition():
+            return ("kpi",)
+    raise TypeError(f"unknown condition {type(condition).__name__}")
+
+
+def template_fields(rule: AlertRule) -> tuple[str, ...]:
+    """Every name a rule's backlog template may use: the fixed fields and each label."""
+    names = [*TEMPLATE_FIELDS, *rule.labels, *condition_label_names(rule.condition)]
+    return tuple(dict.fromkeys(names))

@@ -6,12 +6,13 @@ Run `python -m config.docs > docs/configuration.md` after changing `config/schem
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, get_args
 
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from config import schema
+from config import alerting, schema
 
 SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("Top level", schema.DspoConfig),
@@ -30,6 +31,19 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("`sources[]` kind `sql_kpis`", schema.SqlKpisSource),
     ("`sources[].queries[]` (sql_kpis)", schema.SqlKpiQuery),
     ("`sources[]` kind `files`", schema.FilesSource),
+    ("`alerts[]`", alerting.AlertRule),
+    ("`alerts[].backlog`", alerting.BacklogTemplate),
+    ("`alerts[].condition` kind `model_metric`", alerting.ModelMetricCondition),
+    ("`alerts[].condition` kind `drift`", alerting.DriftCondition),
+    ("`alerts[].condition` kind `feature_drift`", alerting.FeatureDriftCondition),
+    ("`alerts[].condition` kind `data_quality`", alerting.DataQualityCondition),
+    ("`alerts[].condition` kind `pipeline_failures`", alerting.PipelineFailuresCondition),
+    ("`alerts[].condition` kind `pipeline_freshness`", alerting.PipelineFreshnessCondition),
+    ("`alerts[].condition` kind `usage`", alerting.UsageCondition),
+    ("`alerts[].condition` kind `usage_change`", alerting.UsageChangeCondition),
+    ("`sinks[]` kind `jira`", alerting.JiraSink),
+    ("`sinks[]` kind `github_issues`", alerting.GithubSink),
+    ("`sinks[]` kind `webhook`", alerting.WebhookSink),
 ]
 
 HEADER = """# Configuration reference
@@ -39,8 +53,9 @@ HEADER = """# Configuration reference
 dspo reads one YAML file (`--config`, or the `DSPO_CONFIG` environment variable). Any value
 may use `${ENV_VAR}` or `${ENV_VAR:-default}`: keep secrets in the environment. Unknown keys
 are errors. `dspo config check FILE` prints every error with its YAML path, e.g.
-`sources[2].tracking_uri: field required`. A commented example of every option is
-`config/example.yaml`.
+`sources[2].tracking_uri: field required`; an alert rule's errors also name the rule, e.g.
+`alerts[2] (rule 'churn-auc-low').condition.metric: field required`. A commented example
+of every option is `config/example.yaml`.
 """
 
 
@@ -49,12 +64,24 @@ def _type_name(annotation: Any) -> str:
     if not args:
         return getattr(annotation, "__name__", str(annotation))
     text = str(annotation).replace("typing.", "").replace("pathlib.", "")
-    return text.replace("config.schema.", "").replace("Annotated[", "").split(", FieldInfo")[0]
+    text = text.replace("config.schema.", "").replace("config.alerting.", "")
+    return text.replace("Annotated[", "").split(", FieldInfo")[0]
+
+
+def _duration(value: timedelta) -> str:
+    """A duration as the YAML would write it: 0s, 90m, 7d."""
+    seconds = int(value.total_seconds())
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 def _default(field: Any) -> str:
     if field.is_required():
         return "required"
+    if isinstance(field.default, timedelta):
+        return f"`{_duration(field.default)}`"
     if field.default is not PydanticUndefined:
         return f"`{field.default!r}`" if field.default not in ([], None) else "–"
     return "–"
@@ -68,7 +95,8 @@ def render() -> str:
         out.append("|---|---|---|---|")
         for name, field in model.model_fields.items():
             kind = _type_name(field.annotation).replace("|", "or")
-            out.append(f"| `{name}` | {kind} | {_default(field)} | {field.description or ''} |")
+            key = field.alias or name  # the YAML spelling (`for`, not `for_`)
+            out.append(f"| `{key}` | {kind} | {_default(field)} | {field.description or ''} |")
     return "\n".join(out) + "\n"
 
 

@@ -17,10 +17,12 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from config.alerting import CONDITION_KINDS, SINK_KINDS
 from config.schema import OBJECTIVE_KINDS, SOURCE_KINDS, DspoConfig
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-_UNION_TAGS = frozenset(SOURCE_KINDS) | frozenset(OBJECTIVE_KINDS)
+_UNION_TAGS = frozenset(SOURCE_KINDS) | frozenset(OBJECTIVE_KINDS) | frozenset(SINK_KINDS)
+_NAMED = {"alerts": "rule", "sinks": "sink"}  # list items an error also names by their `name`
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ def parse_config(text: str, *, source: str, env: Mapping[str, str]) -> DspoConfi
     try:
         return DspoConfig.model_validate(data)
     except ValidationError as e:
-        raise ConfigError(source, [_issue(err) for err in e.errors()]) from e
+        raise ConfigError(source, [_issue(err, data) for err in e.errors()]) from e
 
 
 def _interpolate(node: Any, env: Mapping[str, str], path: str, issues: list[ConfigIssue]) -> Any:
@@ -92,14 +94,27 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _issue(err: Mapping[str, Any]) -> ConfigIssue:
+def _named(data: Any, section: str, index: int) -> str:
+    """' (rule 'churn-auc-low')' for alerts[i] with a name, so a long list's error is found."""
+    try:
+        name = data[section][index]["name"]
+    except (KeyError, IndexError, TypeError):
+        return ""
+    return f" ({_NAMED[section]} {name!r})" if isinstance(name, str) and name else ""
+
+
+def _issue(err: Mapping[str, Any], data: Any = None) -> ConfigIssue:
     path = ""
     loc = list(err.get("loc", ()))
     for i, part in enumerate(loc):
         if isinstance(part, int):
             path += f"[{part}]"
+            if i == 1 and loc[0] in _NAMED:
+                path += _named(data, str(loc[0]), part)
         elif part in _UNION_TAGS and i > 0 and isinstance(loc[i - 1], int):
             continue  # pydantic puts the discriminator's value in the path; YAML has no such key
+        elif part in CONDITION_KINDS and i > 0 and loc[i - 1] == "condition":
+            continue
         else:
             path = _join(path, str(part))
     message = str(err.get("msg", "invalid"))

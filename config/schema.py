@@ -11,16 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-Op = Literal[">=", ">", "<=", "<"]
-KEY_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
+from config.alerting import NATIVE_SINK, AlertRule, Sink, template_fields
+from config.base import KEY_PATTERN, Op, Strict
 
-
-class Strict(BaseModel):
-    """Unknown keys are errors: a typo in a YAML key must not silently do nothing."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+# KEY_PATTERN, Op and Strict are imported from here by older modules: keep them importable.
 
 
 # ---------------------------------------------------------------- objectives
@@ -208,6 +204,11 @@ class StoreConfig(Strict):
 class DashboardConfig(Strict):
     title: str = Field(default="dspo", description="Shown in the navigation bar.")
     timezone: str = Field(default="UTC", description="IANA zone used to display times.")
+    base_url: str | None = Field(
+        default=None,
+        description="Public URL of the dashboard, e.g. https://dspo.example.com; alert "
+        "tickets link to its pages. Omit and tickets carry no dspo links.",
+    )
 
 
 class DspoConfig(Strict):
@@ -217,6 +218,12 @@ class DspoConfig(Strict):
     )
     products: list[ProductConfig] = Field(min_length=1, description="The products shown.")
     sources: list[Source] = Field(default_factory=list, description="Where data is collected.")
+    alerts: list[AlertRule] = Field(
+        default_factory=list, description="Alert rules: problems that become backlog items."
+    )
+    sinks: list[Sink] = Field(
+        default_factory=list, description="Trackers and channels alert rules file items to."
+    )
 
     @model_validator(mode="after")
     def _references_resolve(self) -> DspoConfig:
@@ -229,6 +236,13 @@ class DspoConfig(Strict):
                     f"sources[{i}].product: unknown product {source.product!r} "
                     f"(known: {', '.join(product_keys)})"
                 )
+        _unique([s.name for s in self.sinks], "sinks", "name")
+        if NATIVE_SINK in {s.name for s in self.sinks}:
+            raise ValueError(f"sinks: the name {NATIVE_SINK!r} is dspo's own backlog; rename it")
+        _unique([r.name for r in self.alerts], "alerts", "name")
+        for i, rule in enumerate(self.alerts):
+            _check_rule(f"alerts[{i}] (rule {rule.name!r})", rule, product_keys,
+                        [NATIVE_SINK, *(s.name for s in self.sinks)])
         return self
 
     def product(self, key: str) -> ProductConfig:
@@ -236,6 +250,46 @@ class DspoConfig(Strict):
             if product.key == key:
                 return product
         raise KeyError(key)
+
+
+def _check_rule(path: str, rule: AlertRule, products: list[str], sinks: list[str]) -> None:
+    """What one rule cannot check alone: names it refers to, and its title template."""
+    if rule.product not in products:
+        raise ValueError(
+            f"{path}.product: unknown product {rule.product!r} (known: {', '.join(products)})"
+        )
+    for j, sink in enumerate(rule.sinks):
+        if sink not in sinks:
+            raise ValueError(
+                f"{path}.sinks[{j}]: unknown sink {sink!r} (known: {', '.join(sinks)})"
+            )
+    dummies = {name: _Dummy() for name in template_fields(rule)}
+    for key in ("title", "description"):
+        try:
+            getattr(rule.backlog, key).format_map(dummies)
+        except KeyError as e:
+            known = ", ".join(sorted(dummies))
+            raise ValueError(
+                f"{path}.backlog.{key}: unknown field {e.args[0]!r} (known: {known})"
+            ) from None
+        except (ValueError, IndexError, AttributeError, TypeError) as e:
+            raise ValueError(f"{path}.backlog.{key}: not a valid template: {e}") from None
+
+
+class _Dummy(float):
+    """Stands for any template value: formats as a number, a string or a mapping."""
+
+    def __new__(cls) -> _Dummy:
+        return super().__new__(cls, 0.0)
+
+    def __format__(self, spec: str) -> str:
+        try:
+            return float.__format__(self, spec)
+        except ValueError:
+            return format("x", spec)
+
+    def __getitem__(self, key: object) -> _Dummy:
+        return self
 
 
 def _unique(values: list[str], section: str, key: str) -> None:

@@ -110,7 +110,7 @@ def _documented_keys(model: type, prefix: str = "") -> set[str]:
 
     keys: set[str] = set()
     for name, field in model.model_fields.items():  # type: ignore[attr-defined]
-        keys.add(name)
+        keys.add(field.alias or name)  # YAML spells an aliased field (`for`) by its alias
         stack: list[Any] = [field.annotation]
         while stack:
             tp = stack.pop()
@@ -154,3 +154,62 @@ def test_configuration_reference_is_up_to_date() -> None:
     assert (ROOT / "docs" / "configuration.md").read_text() == render(), (
         "run: python -m config.docs > docs/configuration.md"
     )
+
+
+RULES = """
+products: [{key: churn, name: Churn}]
+sinks:
+  - {name: jira, kind: jira, url: "https://x.atlassian.net", user: u, token: t, project: P}
+alerts:
+  - name: drift-high
+    product: churn
+    condition: {kind: drift, dataset: d, op: ">", threshold: 0.3}
+    backlog: {title: "Drift on {dataset}: {value:.0%}"}
+  - name: churn-auc-low
+    product: churn
+    for: 1h
+    sinks: [backlog, jira]
+    condition: {kind: model_metric, model: m, metric: auc, op: "<", threshold: 0.8}
+    backlog: {title: "AUC of {model} ({alias}) at {value:.3f} since {started}"}
+"""
+
+
+def test_alert_rules_and_sinks_load() -> None:
+    cfg = parse_config(RULES, source="t", env={})
+    rule = cfg.alerts[1]
+    assert rule.for_.total_seconds() == 3600 and rule.sinks == ["backlog", "jira"]
+    assert cfg.sinks[0].name == "jira"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        pytest.param("metric: auc, ", "", "alerts[1] (rule 'churn-auc-low').condition.metric: "
+                     "field required", id="missing-condition-key"),
+        pytest.param("for: 1h", "for: soon", "alerts[1] (rule 'churn-auc-low').for: Input should "
+                     "be a valid timedelta", id="bad-duration"),
+        pytest.param("product: churn\n    for", "product: chrn\n    for",
+                     "alerts[1] (rule 'churn-auc-low').product: unknown product 'chrn' (known: "
+                     "churn)", id="unknown-product"),
+        pytest.param("[backlog, jira]", "[backlog, jra]", "alerts[1] (rule 'churn-auc-low')"
+                     ".sinks[1]: unknown sink 'jra' (known: backlog, jira)", id="unknown-sink"),
+        pytest.param("({alias})", "({pipeline})", "alerts[1] (rule 'churn-auc-low').backlog.title"
+                     ": unknown field 'pipeline' (known: alias, labels, metric, model, op, "
+                     "product, rule, severity, started, threshold, value, window)",
+                     id="unknown-template-field"),
+        pytest.param("{value:.3f}", "{value:.3q}", "alerts[1] (rule 'churn-auc-low')"
+                     ".backlog.title: not a valid template", id="bad-format-spec"),
+        pytest.param("name: drift-high", "name: churn-auc-low",
+                     "alerts[1].name: duplicate 'churn-auc-low'", id="duplicate-rule"),
+        pytest.param("kind: drift, ", "kind: drfit, ", "alerts[0] (rule 'drift-high')"
+                     ".condition: Input tag 'drfit' found", id="unknown-condition-kind"),
+        pytest.param("name: jira, kind", "name: backlog, kind", "sinks: the name 'backlog' is "
+                     "dspo's own backlog", id="sink-named-backlog"),
+        pytest.param("project: P", "projekt: P", "sinks[0] (sink 'jira').projekt: unknown key",
+                     id="sink-typo"),
+    ],
+)
+def test_rule_errors_name_the_rule_and_the_key(old: str, new: str, expected: str) -> None:
+    assert old in RULES
+    errors = _errors(RULES.replace(old, new, 1))
+    assert any(e.startswith(expected) for e in errors), errors
