@@ -16,27 +16,43 @@ import pandas as pd
 from sqlalchemy import Select, and_, func, select
 
 from store import schema as s
+from store.alert_queries import (
+    alert_events,
+    alert_incidents,
+    alert_tickets,
+    alerts,
+    item_comments,
+    outbox,
+    silences,
+)
 from store.db import Store
 from store.frames import read
 from store.series import latest_point, model_metric_points, series_catalog, series_points
 
 __all__ = [
+    "alert_events",
+    "alert_incidents",
+    "alert_tickets",
+    "alerts",
     "alias_events",
     "backlog_items",
     "collector_status",
     "data_quality",
     "drift_features",
     "drift_reports",
+    "item_comments",
     "item_events",
     "latest_point",
     "model_metric_points",
     "model_versions",
+    "outbox",
     "pipeline_runs",
     "products",
     "resolve_version",
     "runs",
     "series_catalog",
     "series_points",
+    "silences",
     "sprints",
 ]
 

@@ -292,6 +292,20 @@ class BacklogItem(Base):
     url: Mapped[str | None] = mapped_column(Text)
     origin: Mapped[str]
     updated_at: Mapped[datetime]
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class ItemComment(Base):
+    """A comment on one of dspo's own backlog items (an alert's repeat firing, a resolution)."""
+
+    __tablename__ = "item_comment"
+    __table_args__ = (Index(None, "item_id", "ts"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(_cascade("backlog_item.id"))
+    ts: Mapped[datetime]
+    author: Mapped[str]
+    text: Mapped[str] = mapped_column(Text)
 
 
 class ItemEvent(Base):
@@ -324,3 +338,119 @@ class CollectorRun(Base):
     records: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     watermark: Mapped[datetime | None]
+
+
+# ---------------------------------------------------------------- alerts
+
+ALERT_STATES = ("normal", "pending", "firing", "recovering")
+OUTBOX_ACTIONS = ("create", "comment", "resolve", "reopen")
+
+
+class Alert(Base):
+    """The current state of one alert instance (rule + labels = fingerprint).
+
+    `revision` grows with every change: updates are compare-and-set on it, so two
+    evaluators never both apply a transition.
+    """
+
+    __tablename__ = "alert"
+    __table_args__ = (
+        UniqueConstraint("fingerprint"),
+        CheckConstraint(f"state IN {ALERT_STATES!r}", name="state"),
+        Index(None, "product_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fingerprint: Mapped[str]
+    rule: Mapped[str]
+    product_id: Mapped[int] = mapped_column(_cascade("product.id"))
+    labels: Mapped[dict[str, Any]]
+    state: Mapped[str]
+    state_since: Mapped[datetime]
+    pending_since: Mapped[datetime | None]
+    fired_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    last_value: Mapped[float | None] = mapped_column(Float)
+    last_evaluated_at: Mapped[datetime | None]
+    severity: Mapped[str]
+    summary: Mapped[str] = mapped_column(Text, default="")
+    acknowledged_by: Mapped[str | None]
+    acknowledged_at: Mapped[datetime | None]
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AlertEvent(Base):
+    """One state transition (or acknowledgement) of an alert: its history."""
+
+    __tablename__ = "alert_event"
+    __table_args__ = (UniqueConstraint("alert_id", "ts", "to_state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(_cascade("alert.id"))
+    ts: Mapped[datetime]
+    from_state: Mapped[str | None]
+    to_state: Mapped[str]
+    value: Mapped[float | None] = mapped_column(Float)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Silence(Base):
+    """While active, matching alerts change state but file and update nothing."""
+
+    __tablename__ = "silence"
+    __table_args__ = (Index(None, "product_id", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(_cascade("product.id"))
+    rule: Mapped[str | None]
+    matchers: Mapped[dict[str, Any]]
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str]
+    created_at: Mapped[datetime]
+
+
+class Outbox(Base):
+    """An action for a sink, committed with the state change that caused it.
+
+    `dedupe_key` makes enqueueing idempotent; `claimed_until` leases a row to one
+    deliverer, so two `deliver` runs never send the same action twice.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key"),
+        CheckConstraint(f"action IN {OUTBOX_ACTIONS!r}", name="action"),
+        Index(None, "delivered_at", "id"),
+        Index(None, "fingerprint", "sink"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fingerprint: Mapped[str]
+    sink: Mapped[str]
+    action: Mapped[str]
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None]
+    claimed_until: Mapped[datetime | None]
+    dedupe_key: Mapped[str]
+
+
+class AlertTicket(Base):
+    """A ticket an alert instance has in a sink, as dspo last saw it."""
+
+    __tablename__ = "alert_ticket"
+    __table_args__ = (UniqueConstraint("fingerprint", "sink", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fingerprint: Mapped[str]
+    sink: Mapped[str]
+    key: Mapped[str]
+    url: Mapped[str | None] = mapped_column(Text)
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    resolution: Mapped[str | None]
+    opened_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]

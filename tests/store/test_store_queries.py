@@ -87,6 +87,20 @@ EXPECTED = {
         ],
     ),
     "item_events": (("churn",), ["item_key", "ts", "field", "from_value", "to_value"]),
+    "alerts": ((), ["fingerprint", "rule", "product", "labels", "state", "state_since",
+                    "pending_since", "fired_at", "resolved_at", "last_value",
+                    "last_evaluated_at", "severity", "summary", "acknowledged_by",
+                    "acknowledged_at", "silenced", "backlog_key"]),
+    "alert_events": ((), ["fingerprint", "rule", "product", "ts", "from_state", "to_state",
+                          "value", "note"]),
+    "alert_incidents": (("churn",), ["fingerprint", "rule", "started", "resolved"]),
+    "silences": ((), ["id", "product", "rule", "matchers", "starts_at", "ends_at", "reason",
+                      "created_by", "created_at"]),
+    "outbox": ((), ["id", "fingerprint", "sink", "action", "payload", "created_at", "attempts",
+                    "last_error", "delivered_at"]),
+    "alert_tickets": ((), ["fingerprint", "sink", "key", "url", "closed", "resolution",
+                           "opened_at", "closed_at"]),
+    "item_comments": (("churn",), ["item_key", "ts", "author", "text"]),
 }
 TIME_COLUMNS = {
     "started",
@@ -102,6 +116,11 @@ TIME_COLUMNS = {
     "computed_at",
     "completed",
     "resolved",
+    "state_since",
+    "fired_at",
+    "opened_at",
+    "delivered_at",
+    "starts_at",
 }
 
 
