@@ -1,0 +1,217 @@
+"""Flow & backlog: how work moves (cumulative flow, throughput, cycle and lead time, work in
+progress and its age), how far each epic is, and the whole backlog as a sortable,
+filterable table. Everything over the date range in the URL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+import pandas as pd
+import plotly.graph_objects as go
+from dash import dcc, html
+
+from dashboard.components import format as fmt
+from dashboard.components.panels import GRAPH_CONFIG, card, empty_state
+from dashboard.context import current
+from dashboard.figures.flow import ageing_chart, cfd_chart, cycle_time_chart, throughput_chart
+from dashboard.filters import date_range
+from dashboard.services.flow import FlowView, build_flow
+
+
+def layout(product: str | None = None, start: str | None = None, end: str | None = None,
+           **_query: str) -> html.Div:
+    ctx = current()
+    selected = ctx.product(product)
+    now = datetime.now(UTC)
+    dates = date_range(start, end, now=now)
+    view = build_flow(ctx.store, selected, start=dates.start, end=min(now, dates.end))
+    last_day = (dates.end - timedelta(microseconds=1)).date()
+    header = html.Div([
+        html.H4(f"{selected.name}: flow & backlog", className="mb-0"),
+        html.Div(f"{dates.start.date():%d %b %Y} – {last_day:%d %b %Y} (UTC days); epics are "
+                 "left out of the flow metrics", className="text-muted small"),
+    ], className="mb-3")
+    if view.items == 0:
+        return html.Div([header, empty_state(
+            "No backlog items for this product yet.",
+            "sources (kind: files, with items, sprints and history)")])
+    return html.Div([
+        header,
+        _tiles(view),
+        dbc.Row([
+            dbc.Col(card("Cumulative flow (items per status at the end of each day)",
+                         [_graph(cfd_chart(view.cfd))],
+                         "flow-cfd"), xl=7, className="mb-3"),
+            dbc.Col(card("Throughput per week", _throughput(view), "flow-throughput"),
+                    xl=5, className="mb-3"),
+        ]),
+        dbc.Row([
+            dbc.Col(card("Cycle time of finished items", _cycle(view), "flow-cycle"),
+                    xl=7, className="mb-3"),
+            dbc.Col(card("Work in progress by age", _ageing(view), "flow-ageing"),
+                    xl=5, className="mb-3"),
+        ]),
+        dbc.Row([
+            dbc.Col(card("Epic progress", [_epics(view)], "flow-epics"), xl=7, className="mb-3"),
+            dbc.Col(card("Work items by status", [_by_status(view)], "flow-status"), xl=5,
+                    className="mb-3"),
+        ]),
+        card("Backlog", _backlog(view), "flow-backlog"),
+    ])
+
+
+def _graph(figure: go.Figure) -> dcc.Graph:
+    """A graph as tall as its figure: with `responsive` Plotly sizes to the container, and
+    a container without a height collapses."""
+    return dcc.Graph(figure=figure, config=GRAPH_CONFIG,
+                     style={"height": f"{figure.layout.height or 300}px"})
+
+
+def _days(value: float | None) -> str:
+    return "–" if value is None else fmt.points(value)
+
+
+def _tile(label: str, value: str, testid: str, unit: str, caption: str | list[Any]) -> dbc.Col:
+    return dbc.Col(dbc.Card(dbc.CardBody([
+        html.Div(label, className="kpi-caption"),
+        html.Div([html.Span(value, className="kpi-figure", **{"data-testid": testid}),
+                  html.Span(f" {unit}", className="kpi-caption")]),
+        html.Div(caption, className="kpi-caption"),
+    ], className="py-2")), className="mb-3", xs=6, md=4, xl=True)
+
+
+def _tiles(view: FlowView) -> dbc.Row:
+    cycle, lead = view.cycle, view.lead
+    return dbc.Row([
+        _tile("In progress now", str(view.wip), "flow-wip", "items",
+              "work items in an in-progress status"),
+        _tile("Finished in range", str(view.done_in_range), "flow-done", "items",
+              f"{len(view.throughput)} weeks"),
+        _tile("Cycle time p85", _days(cycle[85]), "flow-cycle-p85", "days", [
+            "p50 ", html.Span(_days(cycle[50]), **{"data-testid": "flow-cycle-p50"}),
+            " · p95 ", html.Span(_days(cycle[95]), **{"data-testid": "flow-cycle-p95"}),
+            " (first in progress → last done)"]),
+        _tile("Lead time p85", _days(lead[85]), "flow-lead-p85", "days", [
+            "p50 ", html.Span(_days(lead[50]), **{"data-testid": "flow-lead-p50"}),
+            " · p95 ", html.Span(_days(lead[95]), **{"data-testid": "flow-lead-p95"}),
+            " (created → done)"]),
+        _tile("From alerts", str(view.alert_items), "flow-alert-items", "items",
+              "created by dspo's alert rules"),
+    ], className="g-3")
+
+
+def _throughput(view: FlowView) -> list[Any]:
+    return [
+        html.Div("Work items whose last move to done fell in each week (Monday to Sunday, "
+                 "UTC; the first and last week may be partial); points in the hover.",
+                 className="kpi-caption"),
+        _graph(throughput_chart(view.throughput)),
+    ]
+
+
+def _cycle(view: FlowView) -> list[Any]:
+    if view.flow_times.empty:
+        return [html.P("No item finished in this date range.", className="text-muted")]
+    guessed = int((~view.flow_times["from_history"].astype(bool)).sum())
+    note = (f" {guessed} item(s) without status history count from their creation."
+            if guessed else "")
+    return [
+        html.Div(f"{len(view.flow_times)} items finished in the range; dotted lines: 50th, "
+                 f"85th and 95th percentile.{note}", className="kpi-caption"),
+        _graph(cycle_time_chart(view.flow_times, view.cycle)),
+    ]
+
+
+def _ageing(view: FlowView) -> list[Any]:
+    if view.ageing.empty:
+        return [html.P("Nothing is in progress.", className="text-muted")]
+    return [
+        html.Div("Days since each item first moved to in progress; red: older than the p85 "
+                 "cycle time.", className="kpi-caption"),
+        _graph(ageing_chart(view.ageing, view.cycle[85])),
+    ]
+
+
+def _epics(view: FlowView) -> html.Table | html.P:
+    epics = view.epics
+    if epics.empty:
+        return html.P("No epics.", className="text-muted mb-0")
+    rows = []
+    for r in epics.itertuples(index=False):
+        share = None if pd.isna(r.share_done) else float(r.share_done)
+        name = "No epic" if r.epic is None else str(r.epic)
+        bar = dbc.Progress(value=0 if share is None else 100 * share, color="success",
+                           style={"height": "8px"}, className="mt-1")
+        rows.append(html.Tr([
+            html.Td([html.Div(name, className="fw-semibold"),
+                     html.Div(str(r.title) if r.title else "", className="text-muted small")]),
+            html.Td([html.Span("not estimated" if share is None else f"{share:.0%}",
+                               **{"data-testid": f"flow-epic-share-{name}"}),
+                     bar], style={"minWidth": "110px"}),
+            html.Td(f"{r.done_items} of {r.items}", className="text-end nowrap"),
+            html.Td(f"{r.done_points:g} of {r.points:g}", className="text-end nowrap"),
+        ]))
+    head = html.Thead(html.Tr([html.Th("Epic"), html.Th("Done (points)"),
+                               html.Th("Items", className="text-end"),
+                               html.Th("Points", className="text-end")]))
+    return html.Table([head, html.Tbody(rows)], className="table table-sm sources-table mb-0")
+
+
+def _by_status(view: FlowView) -> html.Table:
+    rows = [html.Tr([
+        html.Td(str(r.status) if r.status is not None else "(none)"),
+        html.Td(str(r.items), className="text-end",
+                **{"data-testid": f"flow-status-items-{r.status}"}),
+        html.Td(f"{r.points:g}", className="text-end"),
+    ]) for r in view.by_status.itertuples(index=False)]
+    head = html.Thead(html.Tr([html.Th("Status"), html.Th("Items", className="text-end"),
+                               html.Th("Points", className="text-end")]))
+    return html.Table([head, html.Tbody(rows)], className="table table-sm sources-table mb-0")
+
+
+COLUMNS = [
+    {"field": "key", "pinned": "left", "width": 110},
+    {"field": "title", "flex": 1, "minWidth": 300, "tooltipField": "title"},
+    {"field": "type", "width": 120},
+    {"field": "status", "width": 120},
+    {"field": "points", "type": "numericColumn", "filter": "agNumberColumnFilter", "width": 95},
+    {"field": "epic", "width": 110},
+    {"field": "sprint", "width": 140},
+    {"field": "created", "width": 130, "cellDataType": "dateString",
+     "filter": "agDateColumnFilter"},
+    {"field": "resolved", "width": 130, "cellDataType": "dateString",
+     "filter": "agDateColumnFilter"},
+    {"field": "origin", "width": 105,
+     "valueFormatter": {"function": "params.value === 'alert' ? '⚠ alert' : params.value"}},
+]
+
+
+def _backlog(view: FlowView) -> list[Any]:
+    return [
+        html.Div([html.Span(str(view.items), **{"data-testid": "flow-backlog-count"}),
+                  " items (epics included). Click a header to sort, type in the row under it "
+                  "to filter; items created by alerts are marked ⚠ and tinted."],
+                 className="kpi-caption mb-1"),
+        dag.AgGrid(
+            id="flow-backlog-grid",
+            rowData=view.table.to_dict("records"),
+            columnDefs=COLUMNS,
+            defaultColDef={"sortable": True, "filter": True, "floatingFilter": True,
+                           "resizable": True},
+            getRowStyle={"styleConditions": [{"condition": "params.data.origin === 'alert'",
+                                              "style": {"backgroundColor": "#fdecea"}}]},
+            dashGridOptions={"pagination": True, "paginationPageSize": 20,
+                             "paginationPageSizeSelector": [20, 50, 100],
+                             "tooltipShowDelay": 300, "animateRows": False},
+            style={"height": "640px", "width": "100%"},
+        ),
+    ]
+
+
+dash.register_page(__name__, path="/flow", name="Flow & backlog", title="dspo · Flow & backlog",
+                   order=20, layout=layout)

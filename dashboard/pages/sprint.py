@@ -1,0 +1,218 @@
+"""Sprint: how the chosen sprint is burning down (and why its scope moved), the team's
+velocity with a forecast for the next sprint, and the work each sprint handed on.
+
+The sprint lives in the URL (`/sprint?product=churn&sprint=106`) like the other filters,
+so a link opens the same sprint; without one the active sprint is shown, else the last.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+import dash
+import dash_bootstrap_components as dbc
+import pandas as pd
+import plotly.graph_objects as go
+from dash import dcc, html
+
+from dashboard.components import format as fmt
+from dashboard.components.panels import GRAPH_CONFIG, card, empty_state
+from dashboard.context import current
+from dashboard.figures.sprint import burndown_chart, burnup_chart, velocity_chart
+from dashboard.services.sprint import SprintView, build_sprint
+from kpis.history import as_text
+
+
+def layout(product: str | None = None, start: str | None = None, end: str | None = None,
+           sprint: str | None = None, **_query: str) -> html.Div:
+    ctx = current()
+    selected = ctx.product(product)
+    view = build_sprint(ctx.store, selected, sprint, as_of=datetime.now(UTC))
+    title = html.H4(f"{selected.name}: sprint", className="mb-0")
+    if view.selected is None:
+        return html.Div([title, html.Div(className="mb-3"), empty_state(
+            "No sprint has started for this product yet.",
+            "sources (kind: files, with sprints and history)")])
+    tz = ctx.config.dashboard.timezone
+    return html.Div([
+        _header(view, title, tz, {"product": product, "start": start, "end": end}),
+        _tiles(view),
+        dbc.Row([
+            dbc.Col(card("Burndown: points remaining", _burndown(view), "sprint-burndown"),
+                    xl=4, lg=6, className="mb-3"),
+            dbc.Col(card("Burnup: scope and completed", _burnup(view), "sprint-burnup"),
+                    xl=4, lg=6, className="mb-3"),
+            dbc.Col(card("Scope changes after the start", [_changes_table(view, tz)],
+                         "sprint-scope-changes"), xl=4, lg=12, className="mb-3"),
+        ]),
+        dbc.Row([
+            dbc.Col(card("Velocity and forecast", _velocity(view), "sprint-velocity"),
+                    xl=8, className="mb-3"),
+            dbc.Col(card("Carry-over to the next sprint", [_carry_table(view)],
+                         "sprint-carry-over"), xl=4, className="mb-3"),
+        ]),
+    ])
+
+
+def _graph(figure: go.Figure) -> dcc.Graph:
+    """A graph as tall as its figure: with `responsive` Plotly sizes to the container, and
+    a container without a height collapses."""
+    return dcc.Graph(figure=figure, config=GRAPH_CONFIG,
+                     style={"height": f"{figure.layout.height or 300}px"})
+
+
+def _day(ts: Any, tz: str) -> str:
+    return "–" if ts is None or pd.isna(ts) else pd.Timestamp(ts).tz_convert(
+        ZoneInfo(tz)).strftime("%a %d %b")
+
+
+def _header(view: SprintView, title: html.H4, tz: str, query: dict[str, str | None]
+            ) -> dbc.Row:
+    row = view.selected
+    assert row is not None
+    state = str(row["state"])
+    return dbc.Row([
+        dbc.Col([
+            title,
+            html.Div([
+                dbc.Badge(state, color="primary" if state == "active" else "secondary",
+                          className="me-2"),
+                f"{_day(row['start'], tz)} – {_day(row['end'], tz)}",
+                html.Span(f"  ·  Goal: {view.goal}" if view.goal else "", className="ms-1"),
+            ], className="text-muted small", **{"data-testid": "sprint-dates"}),
+        ], md=8),
+        dbc.Col(html.Div([
+            html.Span("Sprint", className="small text-muted me-2"),
+            _selector(view, query),
+        ], className="d-flex align-items-center justify-content-md-end"), md=4),
+    ], className="mb-3 align-items-center")
+
+
+def _selector(view: SprintView, query: dict[str, str | None]) -> dbc.DropdownMenu:
+    """Links, not a callback: choosing a sprint is a navigation to the same page with
+    `sprint=` in the URL (the other filters kept), so the page renders once, from the URL."""
+    assert view.selected is not None
+    chosen = as_text(view.selected["external_id"])
+    items = []
+    for sprint_id, name, state in zip(view.velocity["external_id"], view.velocity["name"],
+                                      view.velocity["state"], strict=True):
+        sprint_id = as_text(sprint_id)
+        params = {k: v for k, v in {**query, "sprint": sprint_id}.items() if v}
+        items.append(dbc.DropdownMenuItem(
+            f"{name}{'  (active)' if state == 'active' else ''}",
+            href=f"/sprint?{urlencode(params)}", active=sprint_id == chosen,
+            id=f"sprint-option-{sprint_id}"))
+    label = f"{view.selected['name']}{'  (active)' if view.selected['state'] == 'active' else ''}"
+    return dbc.DropdownMenu(items[::-1], label=label, id="sprint-select", color="light",
+                            align_end=True, toggle_class_name="border")
+
+
+def _tile(label: str, value: str, testid: str, caption: str | list[Any] = "") -> dbc.Col:
+    return dbc.Col(dbc.Card(dbc.CardBody([
+        html.Div(label, className="kpi-caption"),
+        html.Div([html.Span(value, className="kpi-figure", **{"data-testid": testid}),
+                  html.Span(" pts", className="kpi-caption")]),
+        html.Div(caption, className="kpi-caption"),
+    ], className="py-2")), className="mb-3", xs=6, md=4, xl=True)
+
+
+def _tiles(view: SprintView) -> dbc.Row:
+    row = view.selected
+    assert row is not None
+    active = row["state"] == "active"
+    first = view.burndown["scope"].iloc[0] if len(view.burndown) else None
+    changes = len(view.scope_changes)
+    forecast = view.forecast
+    tiles = [
+        _tile("Commitment", fmt.points(row["commitment"]), "sprint-commitment",
+              "estimates of the items in the sprint at its start"),
+        _tile("Completed so far" if active else "Completed", fmt.points(row["completed"]),
+              "sprint-completed", "points of done items, items added after the start included"),
+        _tile("Remaining", fmt.points(view.remaining), "sprint-remaining",
+              "now" if active else "at the close (carried over or dropped)"),
+        _tile("Scope now" if active else "Scope at the close", fmt.points(view.scope_now),
+              "sprint-scope",
+              [f"from {fmt.points(first)} at the start, ",
+               html.Span(str(changes), **{"data-testid": "sprint-scope-change-count"}),
+               f" change{'s' if changes != 1 else ''}"]),
+    ]
+    if forecast is None:
+        tiles.append(_tile("Next sprint forecast", "–", "sprint-forecast-likely",
+                           "needs one closed sprint"))
+    else:
+        low, likely, high = forecast
+        tiles.append(_tile("Next sprint forecast", fmt.points(likely), "sprint-forecast-likely", [
+            "likely; range ", html.Span(fmt.points(low), **{"data-testid": "sprint-forecast-low"}),
+            "–", html.Span(fmt.points(high), **{"data-testid": "sprint-forecast-high"}),
+            f" (p10–p90 of the last {view.forecast_sprints} closed sprints)"]))
+    return dbc.Row(tiles, className="g-3")
+
+
+def _burndown(view: SprintView) -> list[Any]:
+    return [
+        html.Div("Dashed: the ideal line from the commitment to 0 over working days (flat "
+                 "at weekends). Markers: items added ▲, removed ▼ or re-estimated ◆ "
+                 "after the start.", className="kpi-caption"),
+        _graph(burndown_chart(view.burndown, view.ideal, view.scope_changes)),
+    ]
+
+
+def _burnup(view: SprintView) -> list[Any]:
+    return [
+        html.Div("The gap between scope and completed is the work left; steps in the scope "
+                 "line are scope changes.", className="kpi-caption"),
+        _graph(burnup_chart(view.burndown, view.ideal, view.scope_changes)),
+    ]
+
+
+def _velocity(view: SprintView) -> list[Any]:
+    return [
+        html.Div("Commitment vs completed per sprint (the active sprint hatched: completed so "
+                 "far), the mean of the last 3 closed sprints, and the next sprint's likely "
+                 "points with its p10–p90 range.", className="kpi-caption"),
+        _graph(velocity_chart(view.velocity, view.forecast,
+                                        str(view.selected["name"]) if view.selected is not None
+                                        else None)),
+    ]
+
+
+def _changes_table(view: SprintView, tz: str) -> html.Table | html.P:
+    changes = view.scope_changes
+    if changes.empty:
+        return html.P("No scope change since the start.", className="text-muted mb-0")
+    rows = [html.Tr([
+        html.Td(pd.Timestamp(r.ts).tz_convert(ZoneInfo(tz)).strftime("%d %b %H:%M"),
+                className="nowrap"),
+        html.Td(str(r.item_key), className="nowrap"), html.Td(str(r.change), className="nowrap"),
+        html.Td(f"{r.points_delta:+g}", className="text-end"),
+    ]) for r in changes.itertuples(index=False)]
+    head = html.Thead(html.Tr([html.Th("When"), html.Th("Item"), html.Th("Change"),
+                               html.Th("Points", className="text-end")]))
+    return html.Table([head, html.Tbody(rows)], className="table table-sm sources-table mb-0",
+                      **{"data-testid": "sprint-scope-changes-table"})
+
+
+def _carry_table(view: SprintView) -> html.Table | html.P:
+    carried = view.carry_over
+    if carried.empty:
+        return html.P("No sprint has closed yet.", className="text-muted mb-0")
+    rows = [html.Tr([
+        html.Td(str(r.sprint_name), className="nowrap"),
+        html.Td(str(r.next_sprint_name) if r.next_sprint_name is not None
+                else "not planned yet", className="nowrap"),
+        html.Td(str(r.items), className="text-end",
+                **{"data-testid": f"sprint-carry-items-{r.sprint}"}),
+        html.Td(fmt.points(r.points), className="text-end",
+                **{"data-testid": f"sprint-carry-points-{r.sprint}"}),
+    ]) for r in carried.iloc[::-1].itertuples(index=False)]
+    head = html.Thead(html.Tr([html.Th("Sprint"), html.Th("Carried to"),
+                               html.Th("Items", className="text-end"),
+                               html.Th("Points", className="text-end")]))
+    return html.Table([head, html.Tbody(rows)], className="table table-sm sources-table mb-0")
+
+
+dash.register_page(__name__, path="/sprint", name="Sprint", title="dspo · Sprint", order=10,
+                   layout=layout)

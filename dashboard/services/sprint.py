@@ -1,0 +1,100 @@
+"""Everything the sprint page shows for one product and one sprint, computed once per view.
+
+The page renders what `build_sprint` returns and the browser test calls it too, so the
+numbers on the page are the KPI functions' results by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+
+from config.schema import ProductConfig
+from kpis.burndown import burndown, carry_over, ideal_line, scope_changes
+from kpis.history import as_text
+from kpis.velocity import ACTIVE, CLOSED, rolling_velocity, sprint_velocity, velocity_forecast
+from store import queries
+from store.db import Store
+
+FORECAST_SPRINTS = 6
+ROLLING_WINDOW = 3
+
+
+@dataclass(frozen=True)
+class SprintView:
+    product: ProductConfig
+    as_of: datetime
+    velocity: pd.DataFrame  # every started sprint, + rolling_average (kpis.velocity)
+    forecast: tuple[float, float, float] | None  # (low, likely, high) for the next sprint
+    forecast_sprints: int  # how many closed sprints the forecast rests on
+    carry_over: pd.DataFrame  # kpis.burndown.carry_over + sprint_name, next_sprint_name
+    selected: pd.Series | None  # the velocity row of the sprint shown (None: no sprint)
+    goal: str
+    burndown: pd.DataFrame  # kpis.burndown.burndown
+    ideal: pd.DataFrame  # kpis.burndown.ideal_line, for drawing
+    scope_changes: pd.DataFrame  # kpis.burndown.scope_changes
+
+    @property
+    def remaining(self) -> float | None:
+        return None if self.burndown.empty else float(self.burndown["remaining"].iloc[-1])
+
+    @property
+    def scope_now(self) -> float | None:
+        return None if self.burndown.empty else float(self.burndown["scope"].iloc[-1])
+
+
+def default_sprint(velocity: pd.DataFrame, wanted: str | None) -> str | None:
+    """The sprint named in the URL if it has started; else the active one; else the last."""
+    ids = [as_text(v) for v in velocity["external_id"]]
+    if wanted in ids:
+        return wanted
+    active = velocity.loc[velocity["state"] == ACTIVE, "external_id"]
+    if len(active):
+        return as_text(active.iloc[-1])
+    return ids[-1] if ids else None
+
+
+def _named_carry_over(carried: pd.DataFrame, sprints: pd.DataFrame) -> pd.DataFrame:
+    names = {as_text(k): v for k, v in zip(sprints["external_id"], sprints["name"], strict=True)}
+    return carried.assign(
+        sprint_name=[names.get(k, k) for k in carried["sprint"]],
+        next_sprint_name=[names.get(k, k) if k is not None else None
+                          for k in carried["next_sprint"]],
+    )
+
+
+def build_sprint(store: Store, product: ProductConfig, sprint: str | None, *,
+                 as_of: datetime) -> SprintView:
+    sprints = queries.sprints(store, product.key)
+    items = queries.backlog_items(store, product.key)
+    events = queries.item_events(store, product.key)
+    velocity = rolling_velocity(sprint_velocity(sprints, items, events, as_of=as_of),
+                                window=ROLLING_WINDOW)
+    chosen = default_sprint(velocity, sprint)
+    selected, goal = None, ""
+    frame = pd.DataFrame(columns=["ts", "scope", "completed", "remaining", "ideal"])
+    ideal = pd.DataFrame(columns=["ts", "ideal"])
+    changes = pd.DataFrame(columns=["ts", "item_key", "change", "points_delta"])
+    if chosen is not None:
+        selected = velocity.loc[velocity["external_id"].map(as_text) == chosen].iloc[0]
+        row = sprints.loc[sprints["external_id"].map(as_text) == chosen].iloc[0]
+        goal = str(row["goal"] or "")
+        frame = burndown(sprints, items, events, chosen, as_of=as_of)
+        changes = scope_changes(sprints, items, events, chosen, as_of=as_of)
+        planned_end = row["end"] if pd.notna(row["end"]) else frame["ts"].iloc[-1]
+        ideal = ideal_line(float(selected["commitment"]), row["start"], planned_end)
+    return SprintView(
+        product=product,
+        as_of=as_of,
+        velocity=velocity,
+        forecast=velocity_forecast(velocity, last_n=FORECAST_SPRINTS),
+        forecast_sprints=min(FORECAST_SPRINTS, int((velocity["state"] == CLOSED).sum())),
+        carry_over=_named_carry_over(carry_over(sprints, items, events), sprints),
+        selected=selected,
+        goal=goal,
+        burndown=frame,
+        ideal=ideal,
+        scope_changes=changes,
+    )

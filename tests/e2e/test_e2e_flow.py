@@ -1,0 +1,116 @@
+"""The flow & backlog page in Chromium against the session's demo world.
+
+Expected numbers come from the same service (`build_flow`, which calls the KPI functions)
+for the same date range, so the test fails if the page, the store or a KPI drifts.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+
+from dashboard.components import format as fmt
+from dashboard.filters import date_range
+from dashboard.services.flow import FlowView, build_flow
+
+pytestmark = [pytest.mark.slow]
+CHARTS = ("#flow-cfd", "#flow-throughput", "#flow-cycle", "#flow-ageing")
+GRID = "flow-backlog-grid"
+ROW_COUNT = f"""() => {{
+    try {{ return dash_ag_grid.getApi('{GRID}').getDisplayedRowCount(); }}
+    catch (e) {{ return null; }}
+}}"""
+
+
+def _view(demo_store: Any, product: str, start: str | None, end: str | None) -> FlowView:
+    cfg, store = demo_store
+    now = datetime.now(UTC)
+    dates = date_range(start, end, now=now)
+    return build_flow(store, cfg.product(product), start=dates.start, end=min(now, dates.end))
+
+
+def _days(value: float | None) -> str:
+    return "–" if value is None else fmt.points(value)
+
+
+def _grid_rows(page: Any, expected: int) -> int:
+    page.wait_for_function(f"({ROW_COUNT})() === {expected}", timeout=30_000)
+    return int(page.evaluate(ROW_COUNT))
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("product", "days_back"),
+    [
+        pytest.param("churn", None, id="churn-default-range"),
+        pytest.param("demand", None, id="demand-default-range"),
+        # a past range (days before today; the demo world ends today): the numbers are
+        # those of that range, not of today
+        pytest.param("churn", (70, 28), id="churn-past-range"),
+    ],
+)
+def test_flow_page_shows_the_kpi_results(open_page, demo_store, product: str,  # type: ignore[no-untyped-def]
+                                         days_back: tuple[int, int] | None) -> None:
+    start = end = None
+    if days_back is not None:
+        today = datetime.now(UTC).date()
+        start, end = (str(today - timedelta(days=d)) for d in days_back)
+    query = f"?product={product}" + (f"&start={start}&end={end}" if start else "")
+    expected = _view(demo_store, product, start, end)
+    page, errors = open_page(f"/flow{query}", "#flow-cfd")
+    for chart in CHARTS:
+        page.wait_for_selector(f"{chart} .js-plotly-plot", timeout=30_000)  # lazy plotly.js
+    assert page.inner_text("[data-testid=flow-wip]") == str(expected.wip)
+    assert page.inner_text("[data-testid=flow-done]") == str(expected.done_in_range)
+    for level in (50, 85, 95):
+        assert page.inner_text(f"[data-testid=flow-cycle-p{level}]") == _days(
+            expected.cycle[level])
+        assert page.inner_text(f"[data-testid=flow-lead-p{level}]") == _days(expected.lead[level])
+    assert page.inner_text("[data-testid=flow-alert-items]") == str(expected.alert_items)
+    assert page.inner_text("[data-testid=flow-backlog-count]") == str(expected.items)
+    assert _grid_rows(page, expected.items) == expected.items == len(expected.table)
+    for epic in expected.epics.itertuples(index=False):
+        name = "No epic" if epic.epic is None else epic.epic
+        share = page.inner_text(f'[data-testid="flow-epic-share-{name}"]')
+        assert share == f"{epic.share_done:.0%}"
+    assert expected.wip > 0 and expected.done_in_range > 0
+    assert errors == []
+
+
+@pytest.mark.browser
+def test_backlog_table_filters_and_sorts(open_page, demo_store) -> None:  # type: ignore[no-untyped-def]
+    expected = _view(demo_store, "churn", None, None)
+    bugs = int((expected.table["type"] == "Bug").sum())
+    page, errors = open_page("/flow?product=churn", f"#{GRID} .ag-row")
+    _grid_rows(page, expected.items)
+    type_filter = page.locator(".ag-floating-filter input").nth(2)  # key, title, type, ...
+    type_filter.fill("Bug")
+    assert _grid_rows(page, bugs) == bugs > 0
+    page.click(f"#{GRID} .ag-header-cell[col-id=points] .ag-header-cell-label")  # ascending
+    page.wait_for_selector(f"#{GRID} .ag-header-cell[col-id=points][aria-sort=ascending]")
+    shown = page.evaluate(f"""() => {{
+        const points = [];
+        const api = dash_ag_grid.getApi('{GRID}');
+        api.forEachNodeAfterFilterAndSort(n => points.push(n.data.points));
+        return points;
+    }}""")
+    bug_points = expected.table.loc[expected.table["type"] == "Bug", "points"].tolist()
+    missing = [p for p in bug_points if p is None]
+    assert shown == missing + sorted(p for p in bug_points if p is not None)
+    assert errors == []
+
+
+@pytest.mark.browser
+def test_flow_page_loads_nothing_from_another_host(open_page, dashboard_url: str) -> None:  # type: ignore[no-untyped-def]
+    """AG Grid 35 themes itself from its own JavaScript: no stylesheet from a CDN."""
+    page, errors = open_page("/flow?product=demand", "#flow-cfd")
+    hosts: list[str] = []
+    page.on("request", lambda r: hosts.append(urlparse(r.url).netloc))
+    page.reload()
+    page.wait_for_selector(f"#{GRID} .ag-row", timeout=30_000)
+    assert set(hosts) == {urlparse(dashboard_url).netloc}
+    assert page.locator(f"#{GRID} .ag-header-cell").count() >= 10
+    assert errors == []
