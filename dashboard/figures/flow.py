@@ -93,9 +93,9 @@ def ageing_chart(ageing: pd.DataFrame, cycle_p85: float | None) -> go.Figure:
                        "%{x:.1f} days in progress<extra></extra>"),
     ))
     if cycle_p85 is not None:
-        fig.add_vline(x=cycle_p85, line_dash="dot", line_color=PERCENTILE_COLOURS[85],
-                      annotation_text=f"p85 cycle {cycle_p85:.1f} d",
-                      annotation_position="top left", annotation_font_size=10)
+        fig.add_vline(x=cycle_p85, line_dash="dot", line_color=PERCENTILE_COLOURS[85])
+        fig.add_annotation(x=cycle_p85, y=1, yref="paper", yanchor="bottom", showarrow=False,
+                           text=f"p85 cycle time {cycle_p85:.1f} d", font={"size": 10})
     height = max(160, 60 + 26 * len(rows))
     fig = _style(fig, height=height, xaxis_title="days since first in progress",
                  showlegend=False)

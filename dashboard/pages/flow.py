@@ -175,18 +175,18 @@ def _by_status(view: FlowView) -> html.Table:
 
 
 COLUMNS = [
-    {"field": "key", "pinned": "left", "width": 110},
-    {"field": "title", "flex": 1, "minWidth": 300, "tooltipField": "title"},
-    {"field": "type", "width": 120},
-    {"field": "status", "width": 120},
-    {"field": "points", "type": "numericColumn", "filter": "agNumberColumnFilter", "width": 95},
-    {"field": "epic", "width": 110},
-    {"field": "sprint", "width": 140},
-    {"field": "created", "width": 130, "cellDataType": "dateString",
+    {"field": "key", "pinned": "left", "width": 100},
+    {"field": "title", "flex": 1, "minWidth": 240, "tooltipField": "title"},
+    {"field": "type", "width": 110},
+    {"field": "status", "width": 115},
+    {"field": "points", "type": "numericColumn", "filter": "agNumberColumnFilter", "width": 90},
+    {"field": "epic", "width": 100},
+    {"field": "sprint", "width": 130},
+    {"field": "created", "width": 118, "cellDataType": "dateString",
      "filter": "agDateColumnFilter"},
-    {"field": "resolved", "width": 130, "cellDataType": "dateString",
+    {"field": "resolved", "width": 118, "cellDataType": "dateString",
      "filter": "agDateColumnFilter"},
-    {"field": "origin", "width": 105,
+    {"field": "origin", "width": 100,
      "valueFormatter": {"function": "params.value === 'alert' ? '⚠ alert' : params.value"}},
 ]
 
