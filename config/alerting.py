@@ -29,6 +29,15 @@ def parse_duration(value: Any) -> Any:
     return value
 
 
+def format_duration(value: timedelta) -> str:
+    """A duration as the YAML would write it: 0s, 90m, 7d (the inverse of parse_duration)."""
+    seconds = int(value.total_seconds())
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 StateOnProblem = Literal["ok", "alerting", "keep_state"]
 

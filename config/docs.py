@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from config import alerting, schema
+from config.alerting import format_duration
 
 SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("Top level", schema.DspoConfig),
@@ -68,20 +69,11 @@ def _type_name(annotation: Any) -> str:
     return text.replace("Annotated[", "").split(", FieldInfo")[0]
 
 
-def _duration(value: timedelta) -> str:
-    """A duration as the YAML would write it: 0s, 90m, 7d."""
-    seconds = int(value.total_seconds())
-    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
 def _default(field: Any) -> str:
     if field.is_required():
         return "required"
     if isinstance(field.default, timedelta):
-        return f"`{_duration(field.default)}`"
+        return f"`{format_duration(field.default)}`"
     if field.default is not PydanticUndefined:
         return f"`{field.default!r}`" if field.default not in ([], None) else "–"
     return "–"
