@@ -20,8 +20,11 @@ app = typer.Typer(help="dspo: the product dashboard of a Data Science Product Ow
                   no_args_is_help=True, pretty_exceptions_enable=False)
 config_app = typer.Typer(help="Check configuration files.", no_args_is_help=True)
 db_app = typer.Typer(help="Manage the store's schema.", no_args_is_help=True)
+alerts_app = typer.Typer(help="Evaluate, test, acknowledge and silence alert rules.",
+                         no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
+app.add_typer(alerts_app, name="alerts")
 
 ConfigOption = Annotated[
     Path,
@@ -76,7 +79,8 @@ def config_check(file: Annotated[Path, typer.Argument(help="YAML file to check."
         typer.secho(str(e), fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None
     typer.echo(
-        f"{file}: ok ({len(cfg.products)} product(s), {len(cfg.sources)} source(s))"
+        f"{file}: ok ({len(cfg.products)} product(s), {len(cfg.sources)} source(s), "
+        f"{len(cfg.alerts)} alert rule(s))"
     )
 
 
@@ -113,6 +117,10 @@ def collect(
         started = time.monotonic()
         with _guarded(debug):
             failed = collect_all(config, only=source or None)
+            if every is not None:
+                from dspo.alerting import evaluate_if_configured
+
+                evaluate_if_configured(config)
         if every is None:
             break
         time.sleep(max(0.0, every - (time.monotonic() - started)))
@@ -162,8 +170,73 @@ def demo(
         else:
             typer.echo(f"demo world exists in {directory} (use --force to rebuild)")
         failed = collect_all(config)
+        from dspo.alerting import evaluate_if_configured
+
+        evaluate_if_configured(config)
     if failed:
         raise typer.Exit(2)
+
+
+@alerts_app.command("evaluate")
+def alerts_evaluate(config: ConfigOption = DEFAULT_CONFIG, debug: DebugOption = False) -> None:
+    """Evaluate every rule now, then deliver the outbox; exit 2 if a rule failed."""
+    from dspo.alerting import evaluate_command
+
+    with _guarded(debug):
+        failed = evaluate_command(config)
+    if failed:
+        raise typer.Exit(2)
+
+
+@alerts_app.command("test")
+def alerts_test(
+    rule: Annotated[str, typer.Argument(help="Rule name.")],
+    config: ConfigOption = DEFAULT_CONFIG,
+    debug: DebugOption = False,
+) -> None:
+    """Print what RULE would do on the current store, writing and sending nothing."""
+    from dspo.alerting import test_command
+
+    with _guarded(debug):
+        test_command(config, rule)
+
+
+@alerts_app.command("ack")
+def alerts_ack(
+    fingerprint: Annotated[str, typer.Argument(help="The alert's fingerprint.")],
+    by: Annotated[str, typer.Option("--by", help="Who takes it.")],
+    config: ConfigOption = DEFAULT_CONFIG,
+    debug: DebugOption = False,
+) -> None:
+    """Acknowledge an alert (recorded, and commented on its tickets)."""
+    from dspo.alerting import ack_command
+
+    with _guarded(debug):
+        if not ack_command(config, fingerprint, by):
+            _fail(f"no alert with fingerprint {fingerprint}", "see: dspo alerts evaluate")
+    typer.echo(f"acknowledged {fingerprint} by {by}")
+
+
+@alerts_app.command("silence")
+def alerts_silence(
+    rule: Annotated[str, typer.Option("--rule", help="Rule to silence.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (shown with the alert).")],
+    label: Annotated[
+        list[str] | None, typer.Option("--label", help="Only alerts with key=value.")
+    ] = None,
+    until: Annotated[str | None, typer.Option("--until", help="ISO time it ends.")] = None,
+    for_: Annotated[str | None, typer.Option("--for", help="How long, e.g. 2h.")] = None,
+    by: Annotated[str, typer.Option("--by", help="Who silences.")] = "cli",
+    config: ConfigOption = DEFAULT_CONFIG,
+    debug: DebugOption = False,
+) -> None:
+    """Silence a rule's alerts: they keep changing state but file and update nothing."""
+    from dspo.alerting import silence_command
+
+    with _guarded(debug):
+        silence_id, ends = silence_command(config, rule=rule, labels=label or [],
+                                           until=until, for_=for_, reason=reason, by=by)
+    typer.echo(f"silence {silence_id} on {rule} until {ends.isoformat()}")
 
 
 def main() -> None:

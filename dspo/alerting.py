@@ -1,0 +1,163 @@
+"""`dspo alerts ...`: evaluate rules, deliver the outbox, test a rule, acknowledge, silence.
+
+The commands are thin: `alerts.engine` and `alerts.delivery` do the work; this module loads
+the config, opens the store and prints what happened.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from alerts import engine
+from alerts.delivery import DeliveryReport, build_sinks, deliver
+from config.alerting import parse_duration
+from config.loader import load_config
+from config.schema import DspoConfig
+from store.db import Store
+from store.writer import sync_products
+
+console = Console(stderr=True)
+_DURATION = re.compile(r"^\s*\d+(\.\d+)?\s*[smhdw]\s*$")
+
+
+def _open(config_path: Path) -> tuple[DspoConfig, Store]:
+    cfg = load_config(config_path)
+    store = Store(cfg.store.url)
+    store.upgrade()
+    with store.session() as s:
+        sync_products(s, cfg.products)
+    return cfg, store
+
+
+def evaluate_and_deliver(store: Store, cfg: DspoConfig, now: datetime
+                         ) -> tuple[list[engine.RuleResult], DeliveryReport]:
+    """One alerting cycle: every rule at `now`, then the outbox."""
+    results = engine.evaluate(store, cfg, now)
+    report = deliver(store, build_sinks(store, cfg, lambda: now), now)
+    return results, report
+
+
+def evaluate_command(config_path: Path, now: datetime | None = None) -> int:
+    """`dspo alerts evaluate`; returns how many rules failed to evaluate."""
+    cfg, store = _open(config_path)
+    try:
+        if not cfg.alerts:
+            console.print(f"{config_path}: no alert rules configured")
+            return 0
+        results, report = evaluate_and_deliver(store, cfg, now or datetime.now(UTC))
+        print_summary(results, report)
+        return sum(r.error is not None for r in results)
+    finally:
+        store.dispose()
+
+
+def evaluate_if_configured(config_path: Path) -> None:
+    """After a collect cycle (`dspo collect --every`, `dspo demo`): alerts, when rules exist."""
+    cfg = load_config(config_path)
+    if cfg.alerts:
+        evaluate_command(config_path)
+
+
+def print_summary(results: Sequence[engine.RuleResult], report: DeliveryReport) -> None:
+    table = Table("rule", "instances", "states", "transitions", "actions", box=None)
+    for r in results:
+        states = Counter(o.after + (" (silenced)" if o.silenced else "") for o in r.outcomes)
+        moves = [f"{o.before}→{o.after}" for o in r.outcomes if o.transition]
+        actions = [a for o in r.outcomes for a in o.actions]
+        table.add_row(r.rule, str(len(r.outcomes)),
+                      ", ".join(f"{n} {s}" for s, n in sorted(states.items())) or "–",
+                      ", ".join(moves) or "–", ", ".join(actions) or "–")
+    console.print(table)
+    for r in results:
+        if r.error:
+            console.print(f"[red]rule {escape(r.rule)} failed:[/] {escape(r.error)}",
+                          highlight=False, soft_wrap=True)
+    console.print(f"delivered {len(report.delivered)}, pending {report.waiting}")
+    for line in report.delivered:
+        console.print(f"  [green]sent[/] {escape(line)}", highlight=False, soft_wrap=True)
+    for line in report.failed:
+        console.print(f"  [red]kept for retry[/] {escape(line)}", highlight=False,
+                      soft_wrap=True)
+
+
+def test_command(config_path: Path, rule: str, now: datetime | None = None) -> None:
+    """`dspo alerts test RULE`: what the rule would do now, writing nothing."""
+    cfg = load_config(config_path)
+    if rule not in {r.name for r in cfg.alerts}:
+        known = ", ".join(r.name for r in cfg.alerts) or "none"
+        raise SystemExit(f"error: no alert rule named {rule!r} (known: {known})")
+    store = Store(cfg.store.url)
+    try:
+        store.check_schema()
+        [result] = engine.evaluate(store, cfg, now or datetime.now(UTC), rules=[rule],
+                                   dry_run=True)
+    finally:
+        store.dispose()
+    table = Table("instance", "value", "observed", "state", "would do", box=None)
+    for o in result.outcomes:
+        labels = ", ".join(f"{k}={v}" for k, v in sorted(o.labels.items()))
+        value = "no data" if o.value is None else f"{o.value:.4g}"
+        state = f"{o.before} → {o.after}" if o.after != o.before else o.after
+        action = ", ".join(o.actions) or ("silenced" if o.silenced else "nothing")
+        table.add_row(labels, value, o.observation, state, action)
+    console.print(table)
+    if result.error:
+        console.print(f"[red]evaluation error:[/] {escape(result.error)}", highlight=False)
+
+
+def ack_command(config_path: Path, fingerprint: str, by: str) -> bool:
+    """Acknowledge, then deliver at once so the comment reaches the tickets now."""
+    cfg, store = _open(config_path)
+    try:
+        now = datetime.now(UTC)
+        if not engine.acknowledge(store, fingerprint, by, now):
+            return False
+        deliver(store, build_sinks(store, cfg, lambda: now), now)
+        return True
+    finally:
+        store.dispose()
+
+
+def silence_command(config_path: Path, *, rule: str, labels: Sequence[str], until: str | None,
+                    for_: str | None, reason: str, by: str) -> tuple[int, datetime]:
+    cfg, store = _open(config_path)
+    try:
+        found = [r for r in cfg.alerts if r.name == rule]
+        if not found:
+            raise SystemExit(f"error: no alert rule named {rule!r}")
+        matchers = dict(_label(x) for x in labels)
+        now = datetime.now(UTC)
+        ends = _until(now, until, for_)
+        silence_id = engine.silence(store, product=found[0].product, rule=rule,
+                                    matchers=matchers, starts_at=now, ends_at=ends,
+                                    reason=reason, by=by)
+        return silence_id, ends
+    finally:
+        store.dispose()
+
+
+def _label(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise SystemExit(f"error: --label takes key=value, not {text!r}")
+    return key, value
+
+
+def _until(now: datetime, until: str | None, for_: str | None) -> datetime:
+    if (until is None) == (for_ is None):
+        raise SystemExit("error: give either --until ISO-TIME or --for DURATION (e.g. 2h)")
+    if for_ is not None:
+        if not _DURATION.match(for_):
+            raise SystemExit(f"error: --for takes a duration such as 90m, 2h or 1d, not {for_!r}")
+        return now + parse_duration(for_)
+    assert until is not None
+    ends = datetime.fromisoformat(until)
+    return ends.replace(tzinfo=UTC) if ends.tzinfo is None else ends.astimezone(UTC)
