@@ -24,10 +24,10 @@ SHOTS = {
     "sprint.png": ("/sprint?product=churn", "#sprint-burndown .js-plotly-plot"),
     "flow.png": ("/flow?product=churn", "#flow-cfd .js-plotly-plot"),
     "models.png": ("/models?product=churn", "#models-history .js-plotly-plot"),
-    "data.png": ("/data?product=churn", "#data-drift .js-plotly-plot"),
+    "data.png": ("/data?product=churn", "#data-drift-share .js-plotly-plot"),
     "pipelines.png": ("/pipelines?product=demand", "#pipelines-timeline .js-plotly-plot"),
-    "usage.png": ("/usage?product=churn", "#usage-page .js-plotly-plot"),
-    "dora.png": ("/dora?product=demand", "#dora-page"),
+    "usage.png": ("/usage?product=churn", "#usage-kpi-dau .js-plotly-plot"),
+    "dora.png": ("/dora?product=demand", "#dora-promotions"),
     "map.png": ("/map?product=churn", "#map-graph canvas"),
 }
 

@@ -47,7 +47,7 @@ def health_table(rows: list[HealthRow]) -> html.Table | html.P:
                     title=_band_text(r)),
             html.Td(status_badge(r.status, f"objective-status-{i}")),
             html.Td(dcc.Graph(figure=sparkline(row.trend, r.status), config=GRAPH_CONFIG,
-                              className="spark")),
+                              className="spark", style={"height": "34px", "width": "120px"})),
         ]))
     head = html.Thead(html.Tr([html.Th("Objective"), html.Th("Now", className="text-end"),
                                html.Th("Target"), html.Th("Status"), html.Th("28 days")]))
@@ -87,7 +87,8 @@ def sources_table(sources: pd.DataFrame, names: list[str], now: datetime,
             html.Td(row["error"] or "", className="text-danger small"),
         ]))
     head = html.Thead(html.Tr([html.Th(h) for h in
-                               ("Source", "Kind", "Last collected", "Status", "Records", "Error")]))
+                               ("Source", "Kind", "Last success", "Last run", "Records (last run)",
+                                "Error")]))
     return html.Table([head, html.Tbody(rows)], className="table table-sm sources-table mb-0")
 
 

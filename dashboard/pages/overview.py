@@ -64,7 +64,7 @@ def _velocity(overview: Overview) -> list:  # type: ignore[type-arg]
             html.Span(" points per sprint, mean of the last 3 closed", className="kpi-caption"),
         ]),
         dcc.Graph(figure=velocity_chart(overview.velocity, overview.average_velocity),
-                  config=GRAPH_CONFIG),
+                  config=GRAPH_CONFIG, style={"height": "290px"}),
     ]
 
 
@@ -82,7 +82,8 @@ def _backlog(overview: Overview) -> list:  # type: ignore[type-arg]
         ]),
         html.Div(f"{summary['done_items']} of {summary['items']} items done",
                  className="kpi-caption", **{"data-testid": "done-items"}),
-        dcc.Graph(figure=backlog_chart(overview.backlog), config=GRAPH_CONFIG),
+        dcc.Graph(figure=backlog_chart(overview.backlog), config=GRAPH_CONFIG,
+                  style={"height": "290px"}),
     ]
 
 

@@ -52,7 +52,8 @@ def _kpi_card(row: UsageRow) -> dbc.Card:
             html.Span(fmt.number(kpi.latest), className="kpi-figure",
                       **{"data-testid": f"usage-latest-{name}"}),
             html.Span(unit, className="kpi-caption"), html.Span(" ", className="me-1"),
-            status_badge(kpi.status, f"usage-status-{name}"),
+            # without a target there is nothing to judge: no badge rather than "no data"
+            status_badge(kpi.status, f"usage-status-{name}") if kpi.target is not None else "",
             html.Div(f"latest, {kpi.latest_ts:%a %d %b}" if kpi.latest_ts else "no value",
                      className="kpi-caption"),
             html.Div(target, className="kpi-caption", **{"data-testid": f"usage-target-{name}"}),
