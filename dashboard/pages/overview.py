@@ -36,6 +36,7 @@ def layout(product: str | None = None, **_query: str) -> html.Div:
             dbc.Col(card("Backlog progress", _backlog(overview), "overview-backlog"),
                     xl=3, lg=6, className="mb-3"),
         ]),
+        _alerts(overview),
         card("Sources", [sources_table(overview.sources, names, overview.as_of,
                                        ctx.config.dashboard.timezone)], "overview-sources"),
     ])
@@ -51,6 +52,28 @@ def _header(overview: Overview) -> dbc.Row:
                      className="text-muted small"),
         ]),
     ], className="mb-3 align-items-center")
+
+
+def _alerts(overview: Overview) -> html.Div:
+    """Firing alerts and the backlog items they filed: the first thing to look at."""
+    firing = overview.firing
+    if firing.empty:
+        return html.Div()
+    key = overview.product.key
+    rows = [html.Li([
+        dbc.Badge(a["severity"], color="danger" if a["severity"] == "critical" else "warning",
+                  className="me-2"),
+        html.Span(a["summary"] or a["rule"], className="fw-semibold"),
+        html.Span(f"  since {fmt.ago(a['fired_at'], overview.as_of)}",
+                  className="text-muted small"),
+        html.Span(["  → ", dcc.Link(a["backlog_key"], href=f"/flow?product={key}")]
+                  if a["backlog_key"] else "", **{"data-testid": f"firing-item-{a['rule']}"}),
+        html.Span("  silenced" if a["silenced"] else "", className="text-muted small"),
+    ], className="mb-1") for _, a in firing.iterrows()]
+    return html.Div(card(f"Firing alerts ({len(firing)})", [
+        html.Ul(rows, className="list-unstyled mb-1", **{"data-testid": "firing-alerts"}),
+        dcc.Link("All alerts", href=f"/alerts?product={key}", className="small"),
+    ], "overview-alerts"), className="mb-3")
 
 
 def _velocity(overview: Overview) -> list:  # type: ignore[type-arg]

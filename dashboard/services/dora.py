@@ -29,14 +29,10 @@ class DoraView:
     run_urls: dict[tuple[str, str], str]  # (model, version) -> its training run in MLflow
 
 
-def no_alerts() -> pd.DataFrame:
-    """[started, resolved] of the product's alerts.
-
-    The store keeps no alerts yet; when it does, this becomes a store read and the change
-    failure rate and time to restore count firing alerts too (kpis.dora takes them now).
-    """
-    return pd.DataFrame({"started": pd.Series([], dtype="datetime64[ns, UTC]"),
-                         "resolved": pd.Series([], dtype="datetime64[ns, UTC]")})
+def alert_incidents(store: Store, product: str) -> pd.DataFrame:
+    """[started, resolved] of every firing episode of the product's alert rules: a change
+    failure when it starts within N days of a promotion; restored when it resolves."""
+    return queries.alert_incidents(store, product)[["started", "resolved"]]
 
 
 def build_dora(store: Store, product: ProductConfig, *, start: datetime, end: datetime,
@@ -46,7 +42,8 @@ def build_dora(store: Store, product: ProductConfig, *, start: datetime, end: da
     events = queries.alias_events(store, key)
     versions = queries.model_versions(store, key)
     runs = queries.runs(store, key)
-    result = dora(events, versions, runs, no_alerts(), start=start, end=end, alias=alias,
+    incidents = alert_incidents(store, key)
+    result = dora(events, versions, runs, incidents, start=start, end=end, alias=alias,
                   failure_days=failure_days)
     urls = dict(zip(runs["run_id"], runs["url"], strict=True))
     run_urls = {(m, str(v)): urls[r] for m, v, r in

@@ -42,6 +42,7 @@ class Overview:
     backlog: pd.DataFrame
     backlog_summary: dict[str, object]
     sources: pd.DataFrame
+    firing: pd.DataFrame  # the product's firing alerts, newest first, with backlog_key
 
 
 def build_overview(
@@ -63,6 +64,8 @@ def build_overview(
         backlog=backlog_progress(work_items(items)),
         backlog_summary=progress_summary(work_items(items)),
         sources=sources[sources["source"].isin(source_names)].reset_index(drop=True),
+        firing=queries.alerts(store, product.key, states=("firing",), at=as_of)
+        .sort_values("fired_at", ascending=False).reset_index(drop=True),
     )
 
 
