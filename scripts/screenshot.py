@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHOTS = {
     "overview.png": ("/?product=churn", "#overview-sources"),
     "overview-demand.png": ("/?product=demand", "#overview-sources"),
+    "alerts.png": ("/alerts?product=churn", "#alerts-active"),
     "sprint.png": ("/sprint?product=churn", "#sprint-burndown .js-plotly-plot"),
     "flow.png": ("/flow?product=churn", "#flow-cfd .js-plotly-plot"),
     "models.png": ("/models?product=churn", "#models-history .js-plotly-plot"),
