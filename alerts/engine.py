@@ -21,8 +21,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.orm import Session
-
 from alerts.inputs import fetch
 from alerts.rules import Instance, fingerprint, static_labels
 from alerts.rules import evaluate as evaluate_rule
@@ -32,7 +30,10 @@ from config.alerting import AlertRule
 from config.schema import DspoConfig, EvidentlySource
 from store import alerts as store_alerts
 from store.alerts import AlertRow, OutboxEntry, SilenceRow, silence_matches
-from store.db import Store
+from store.db import (
+    Session,  # the store owns sessions; the engine only spans them
+    Store,
+)
 from store.outbox import latest_ticket
 
 log = logging.getLogger(__name__)
