@@ -86,9 +86,10 @@ def sources_table(sources: pd.DataFrame, names: list[str], now: datetime,
                     className="text-end"),
             html.Td(row["error"] or "", className="text-danger small"),
         ]))
-    head = html.Thead(html.Tr([html.Th(h) for h in
-                               ("Source", "Kind", "Last success", "Last run", "Records (last run)",
-                                "Error")]))
+    head = html.Thead(html.Tr([
+        *(html.Th(h) for h in ("Source", "Kind", "Last success", "Last run")),
+        html.Th("Records (last run)", className="text-end"), html.Th("Error"),
+    ]))
     return html.Table([head, html.Tbody(rows)], className="table table-sm sources-table mb-0")
 
 
