@@ -7,9 +7,24 @@ rule used everywhere:
 * value at t = `to_value` of the item's last event at or before t;
 * with no event at or before t, the `from_value` of its first event after t (the value it
   had before the history we know of changed it);
-* with no events for that field at all, the current value;
+* with no events for that field at all, the current value, except for the status
+  category (below);
 * an item did not exist before its `created` instant (`exists` is False; its field values
   are still filled in so callers can decide what to do with them).
+
+An item with no `status_category` event at all (a CSV export without a history file, or a
+tracker that gives history for only some items) has its category derived from its row, so
+that an item done today is not counted as done since before it was created:
+
+* current category `done` and `resolved` set: `todo` before `resolved`, `done` from
+  `resolved` on;
+* current category `done` and no `resolved`: `done` at every instant (nothing says when it
+  was finished, so it is treated as done as long as we know it);
+* any other current category (`todo`, `in_progress`, a non-standard one): that category at
+  every instant (when an in-progress item was started is unknown; there is nothing better).
+
+Items with at least one `status_category` event follow the general rule above. Sprint and
+points have no such derivation: with no events, the current value at every instant.
 
 Events at the same instant are applied in the order they appear in the frame (stable
 sort), so a source that logs two changes in one second keeps its order.
@@ -106,8 +121,11 @@ class ItemHistory:
         self._created = _naive_utc(indexed["created"])
         self._resolved = _naive_utc(indexed["resolved"])
         self._changes: dict[str, _Changes] = {}
-        if events.empty:
-            return
+        if not events.empty:
+            self._read_changes(events)
+        self._todo_until = self._derived_todo_until()
+
+    def _read_changes(self, events: pd.DataFrame) -> None:
         known = events.loc[events["item_key"].isin(self.keys) & events["ts"].notna()]
         known = known.sort_values("ts", kind="stable")
         for field, group in known.groupby("field", sort=False):
@@ -118,10 +136,29 @@ class ItemHistory:
                 to_value=group["to_value"].to_numpy(dtype=object),
             )
 
+    def _derived_todo_until(self) -> np.ndarray:
+        """Per item, the instant before which its derived category is `todo` (else NaT).
+
+        Set only for items with no status-category event that are done now and resolved
+        (see the module docstring); NaT leaves the current category in place.
+        """
+        current = np.array([as_text(v) for v in self._current[STATUS_CATEGORY]], dtype=object)
+        derived = (current == DONE) & ~np.isnat(self._resolved)
+        changes = self._changes.get(STATUS_CATEGORY)
+        if changes is not None:
+            derived[changes.pos] = False
+        return np.where(derived, self._resolved, np.datetime64("NaT"))
+
     def value_at(self, field: str, at: datetime) -> np.ndarray:
-        """Raw value (object array, in item order) of `field` for every item at `at`."""
+        """Raw value (object array, in item order) of `field` for every item at `at`.
+
+        The status category of an item without status history is derived from its row
+        (module docstring).
+        """
         at64 = utc_timestamp(at, name="at").tz_convert(None).to_datetime64()
         value = self._current[field].copy()
+        if field == STATUS_CATEGORY:
+            value[self._todo_until > at64] = TODO
         changes = self._changes.get(field)
         if changes is None:
             return value
@@ -176,5 +213,7 @@ def last_done_at(items: pd.DataFrame, events: pd.DataFrame, at: datetime) -> pd.
     Meaningful only for items that are done at `at`. When no such move is recorded (the item
     was done before its known history, or the source keeps no history), `resolved` is used if
     it is at or before `at`, else `created`: the item has been done as long as we know it.
+    For an item without status history this matches its derived category: done from
+    `resolved` on, or since `created` when it has no `resolved`.
     """
     return ItemHistory(items, events).last_done_at(at)

@@ -149,6 +149,28 @@ def test_item_done_before_the_sprint_and_reopened_in_it_is_added_scope() -> None
     assert frame["completed"].iloc[-1] == 3.0
 
 
+def test_sprint_without_history_burns_down_at_resolved() -> None:
+    # No events at all (a CSV export without history); categories derived from the rows.
+    # Q1 3 pts resolved 03-06 12:00: todo at the start -> in scope, done from 03-06 12:00.
+    # Q2 5 pts resolved 03-01 10:00, before the start: completed outside the sprint, left out.
+    # Q3 2 pts still todo: in scope, never done.
+    # scope = Q1 3 + Q3 2 = 5 on every row; completed 0 at 03-04, 03-05 and 03-06 00:00,
+    # then Q1's 3 from 03-07 00:00 to the close 03-18 00:00 (12 rows). Velocity agrees:
+    # commitment 5, completed 3. Q1 turning done is no scope change.
+    items = items_frame([
+        item("Q1", points=3, sprint="1", category="done", resolved="2024-03-06 12:00"),
+        item("Q2", points=5, sprint="1", category="done", resolved="2024-03-01 10:00"),
+        item("Q3", points=2, sprint="1", category="todo"),
+    ])  # fmt: skip
+    events = events_frame([])
+    frame = burndown(SPRINTS, items, events, "1", as_of=AFTER_ALL)
+    assert list(frame["scope"]) == [5.0] * 15
+    assert list(frame["completed"]) == [0.0] * 3 + [3.0] * 12
+    row = sprint_velocity(SPRINTS, items, events, as_of=AFTER_ALL).iloc[0]
+    assert (row["commitment"], row["completed"]) == (5.0, 3.0)
+    assert scope_changes(SPRINTS, items, events, "1", as_of=AFTER_ALL).empty
+
+
 def test_sprint_without_estimates_is_all_zero() -> None:
     # H1 done 03-06, H2 todo, H3 added 03-07: nothing estimated -> every value 0, no NaN,
     # no division by zero; the unestimated addition is still listed (0 points).

@@ -187,6 +187,66 @@ def test_all_scenarios_in_one_sprint_add_up() -> None:
     assert (row["added_mid_sprint"], row["removed_mid_sprint"]) == (3, 3)
 
 
+# Sprint "1" (03-04 09:00 to its completion 03-15 16:00) imported from a CSV export with no
+# history file: no events at all. Each item is in sprint "1" (its current sprint) at every
+# instant; its category is derived from its row (`kpis.history`): todo from created until
+# `resolved`, done from then on. expected = (commitment, completed).
+NO_HISTORY_SCENARIOS: dict[str, tuple[dict, tuple[float, float]]] = {
+    # P1: 3 points, resolved 03-08 10:00 (during the sprint): todo at start -> committed 3;
+    # done at end, last done = resolved 03-08 > start -> completed 3.
+    "resolved-during-sprint": (
+        item("P1", points=3, sprint="1", category="done", resolved="2024-03-08 10:00"),
+        (3.0, 3.0),
+    ),
+    # P2: 5 points, resolved 03-01 10:00 (before the start 03-04 09:00): done at start ->
+    # not committed = 0; done at end but last done 03-01 <= start -> completed 0.
+    "resolved-before-start": (
+        item("P2", points=5, sprint="1", category="done", resolved="2024-03-01 10:00"),
+        (0.0, 0.0),
+    ),
+    # P3: 2 points, still todo: committed 2; not done at end -> completed 0.
+    "still-open": (
+        item("P3", points=2, sprint="1", category="todo"),
+        (2.0, 0.0),
+    ),
+    # P4: 1 point, in progress now: in progress since created -> committed 1, completed 0.
+    "in-progress": (
+        item("P4", points=1, sprint="1", category="in_progress"),
+        (1.0, 0.0),
+    ),
+    # P5: 4 points, resolved 03-15 16:30, after the 16:00 completion: todo at start ->
+    # committed 4; still todo at the end snapshot -> completed 0.
+    "resolved-after-close": (
+        item("P5", points=4, sprint="1", category="done", resolved="2024-03-15 16:30"),
+        (4.0, 0.0),
+    ),
+    # P6: 8 points, done but no resolved: done as long as we know it (since created 02-01,
+    # before the start) -> not committed, completed outside the sprint: 0, 0.
+    "done-without-resolved": (
+        item("P6", points=8, sprint="1", category="done"),
+        (0.0, 0.0),
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [pytest.param(*scenario, id=name) for name, scenario in NO_HISTORY_SCENARIOS.items()],
+)
+def test_sprint_without_history(row: dict, expected: tuple[float, float]) -> None:
+    got = velocity_of_sprint_1([row], [])
+    assert (got["commitment"], got["completed"]) == expected
+    assert (got["added_mid_sprint"], got["removed_mid_sprint"]) == (0, 0)
+
+
+def test_sprint_without_history_adds_up() -> None:
+    # commitment = P1 3 + P3 2 + P4 1 + P5 4 = 10   (P2 resolved before start, P6 done)
+    # completed  = P1 3                      = 3
+    items = [row for row, _ in NO_HISTORY_SCENARIOS.values()]
+    got = velocity_of_sprint_1(items, [])
+    assert (got["commitment"], got["completed"]) == (10.0, 3.0)
+
+
 def test_closed_without_completion_time_ends_at_planned_end() -> None:
     # No completion recorded: the end snapshot is at the planned end 03-15 17:00, so an item
     # done at 16:30 counts: completed 4.
