@@ -27,7 +27,8 @@ from alerts.rules import evaluate as evaluate_rule
 from alerts.states import NORMAL, Current, Observation, Step, effective, step
 from alerts.tickets import Links, plan
 from config.alerting import AlertRule
-from config.schema import DspoConfig, EvidentlySource
+from config.reports import report_dirs
+from config.schema import DspoConfig
 from store import alerts as store_alerts
 from store.alerts import AlertRow, OutboxEntry, SilenceRow, silence_matches
 from store.db import (
@@ -69,8 +70,7 @@ class _Conflict(Exception):
 
 
 def links_for(config: DspoConfig) -> Links:
-    dirs = {s.name: str(s.reports_dir) for s in config.sources if isinstance(s, EvidentlySource)}
-    return Links(base_url=config.dashboard.base_url, report_dirs=dirs)
+    return Links(base_url=config.dashboard.base_url, report_dirs=report_dirs(config))
 
 
 def evaluate(store: Store, config: DspoConfig, now: datetime, *,

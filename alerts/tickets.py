@@ -13,14 +13,15 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
+from pathlib import Path
 from urllib.parse import urlencode
 
 from alerts.rules import Instance
 from alerts.sinks.base import TicketSpec
 from alerts.states import FIRED, REFIRED, RESOLVED
 from config.alerting import AlertRule, format_duration
+from config.reports import report_path_url
 from store.alerts import OutboxEntry
 from store.outbox import TicketRow
 
@@ -31,10 +32,10 @@ PAGES = {"model_metric": "/models", "drift": "/data", "feature_drift": "/data",
 
 @dataclass(frozen=True)
 class Links:
-    """Where a ticket links to; `report_url` turns a stored report path into a URL."""
+    """Where a ticket links to: dspo's pages and the full reports it serves."""
 
     base_url: str | None = None
-    report_dirs: Mapping[str, str] | None = None  # evidently source name -> reports_dir
+    report_dirs: Mapping[str, str | Path] | None = None  # evidently source -> reports_dir
 
     def page(self, path: str, **query: str) -> str | None:
         if not self.base_url:
@@ -43,15 +44,9 @@ class Links:
         return f"{self.base_url.rstrip('/')}{path}{suffix}"
 
     def report(self, report_path: str | None) -> str | None:
-        """Same mapping as dashboard.reports.report_url (alerts may not import dashboard)."""
-        if not report_path or not self.base_url:
-            return None
-        path = Path(report_path).resolve()
-        for source, folder in (self.report_dirs or {}).items():
-            root = Path(folder).resolve()
-            if path.is_relative_to(root):
-                return self.page(f"/reports/{source}/{path.relative_to(root).as_posix()}")
-        return None
+        """The report's URL on the dashboard (the mapping the dashboard serves it by)."""
+        path = report_path_url(self.report_dirs or {}, report_path)
+        return self.page(path) if path else None
 
 
 def alert_path(product: str, fingerprint: str) -> str:
