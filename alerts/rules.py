@@ -30,9 +30,8 @@ from config.alerting import (
     PipelineFreshnessCondition,
     UsageChangeCondition,
     UsageCondition,
-    format_duration,
 )
-from config.base import Op
+from config.base import Op, format_duration
 from kpis._time import utc_timestamp
 from kpis.health import latest_value
 

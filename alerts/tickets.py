@@ -20,7 +20,8 @@ from urllib.parse import urlencode
 from alerts.rules import Instance
 from alerts.sinks.base import TicketSpec
 from alerts.states import FIRED, REFIRED, RESOLVED
-from config.alerting import AlertRule, format_duration
+from config.alerting import AlertRule
+from config.base import format_duration
 from config.reports import report_path_url
 from store.alerts import OutboxEntry
 from store.outbox import TicketRow

@@ -12,10 +12,16 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
-from config.schema import SourceBase
+from pydantic import BaseModel, SecretStr
+
+from collectors.deadline import Deadline, DeadlineExceeded
+from collectors.retry import RetriesExhausted, call, failure_of
+from config.sources import SourceBase
 from store.records import Record
+
+T = TypeVar("T")
 
 SettingsT = TypeVar("SettingsT", bound=SourceBase)
 
@@ -43,10 +49,14 @@ class FatalSourceError(SourceError):
 
 
 class Collector(ABC, Generic[SettingsT]):
+    """Reads one configured source. Subclasses declare `where` and `collect`; they call the
+    source through `self.call` (retries, deadline) and raise `self.fail(...)`."""
+
     kind: ClassVar[str]
 
-    def __init__(self, settings: SettingsT) -> None:
+    def __init__(self, settings: SettingsT, deadline: Deadline | None = None) -> None:
         self.settings = settings
+        self.deadline = deadline or Deadline(settings.deadline)
 
     @property
     def name(self) -> str:
@@ -66,9 +76,48 @@ class Collector(ABC, Generic[SettingsT]):
         """Yield every record that changed in [since, until); since None means everything."""
 
     def fail(self, cause: str, *, retriable: bool = False) -> SourceError:
-        """Build the error to raise, naming this source and where it points."""
+        """Build the error to raise, naming this source and where it points; any secret of
+        the settings that found its way into the cause is masked."""
         kind = RetriableSourceError if retriable else FatalSourceError
-        return kind(self.name, self.where, cause)
+        return kind(self.name, self.where, mask_secrets(cause, self.settings))
+
+    def call(self, fn: Callable[[], T], doing: str) -> T:
+        """Call the source: retriable failures are retried within the deadline, and any
+        failure of talking to it comes out as this source's SourceError saying `doing`."""
+        try:
+            return call(fn, doing=doing, deadline=self.deadline, retries=self.settings.retries)
+        except SourceError:
+            raise
+        except RetriesExhausted as e:
+            raise self.fail(f"{doing}: {e}", retriable=True) from e
+        except DeadlineExceeded as e:
+            raise self.fail(str(e), retriable=True) from e
+        except Exception as e:
+            failure = failure_of(e)
+            if failure is None:
+                raise
+            raise self.fail(f"{doing}: {failure.reason}", retriable=failure.retriable) from e
+
+
+def secrets_of(settings: BaseModel) -> list[str]:
+    """Every secret value in `settings`, nested models included."""
+    found: list[str] = []
+    for name in type(settings).model_fields:
+        value: Any = getattr(settings, name)
+        values = value if isinstance(value, list | tuple) else [value]
+        for item in values:
+            if isinstance(item, SecretStr) and item.get_secret_value():
+                found.append(item.get_secret_value())
+            elif isinstance(item, BaseModel):
+                found += secrets_of(item)
+    return found
+
+
+def mask_secrets(text: str, settings: BaseModel) -> str:
+    for secret in sorted(secrets_of(settings), key=len, reverse=True):
+        if len(secret) >= 4:  # masking a 1-3 character "secret" would shred the message
+            text = text.replace(secret, "***")
+    return text
 
 
 CollectorFactory = Callable[[SourceBase], Collector]  # type: ignore[type-arg]

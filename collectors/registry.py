@@ -1,28 +1,33 @@
-"""Collectors register by kind name; built-ins use the same registry a plugin would."""
+"""From a source's settings to the collector that reads it.
+
+Kinds register through the `dspo.collectors` entry point group (see `config.sources`); each
+settings model names its collector class, imported only when the source runs because MLflow
+and Evidently take seconds to import.
+"""
 
 from __future__ import annotations
 
-from importlib import import_module
-
 from collectors.base import Collector
-from config.schema import SourceBase
-
-# kind -> "module:Class"; imported lazily because MLflow and Evidently take seconds to import.
-BUILTIN: dict[str, str] = {
-    "mlflow": "collectors.mlflow_tracking:MlflowCollector",
-    "mlflow_pipelines": "collectors.mlflow_pipelines:MlflowPipelinesCollector",
-    "evidently": "collectors.evidently_drift:EvidentlyCollector",
-    "sql_kpis": "collectors.sql_kpis:SqlKpisCollector",
-    "files": "collectors.files:FilesCollector",
-}
+from collectors.deadline import Deadline
+from config.sources import PluginError, SourceBase, import_target
 
 
-def collector_for(settings: SourceBase) -> Collector:  # type: ignore[type-arg]
-    kind = getattr(settings, "kind")  # noqa: B009 - every concrete source model declares kind
+def collector_for(
+    settings: SourceBase, deadline: Deadline | None = None
+) -> Collector:  # type: ignore[type-arg]
+    """The collector of `settings`' kind, its deadline started (or the one given)."""
+    target = type(settings).collector
+    if target is None:
+        raise ValueError(
+            f"source {settings.name!r}: kind {getattr(settings, 'kind', '?')!r} is written "
+            "to through the push API, not collected"
+        )
     try:
-        target = BUILTIN[kind]
-    except KeyError:
-        raise ValueError(f"sources: unknown kind {kind!r} for source {settings.name!r}") from None
-    module_name, class_name = target.split(":")
-    cls = getattr(import_module(module_name), class_name)
-    return cls(settings)  # type: ignore[no-any-return]
+        cls = import_target(target)
+    except (ImportError, AttributeError) as e:
+        raise PluginError(
+            f"source {settings.name!r}: collector {target} cannot be loaded: {e}"
+        ) from e
+    if not (isinstance(cls, type) and issubclass(cls, Collector)):
+        raise PluginError(f"source {settings.name!r}: {target} is not a collectors.base.Collector")
+    return cls(settings, deadline)

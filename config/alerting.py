@@ -7,38 +7,13 @@ config error naming the rule and the key, never a surprise at 3 a.m.
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, HttpUrl, SecretStr
+from pydantic import Field, HttpUrl, SecretStr
 
-from config.base import KEY_PATTERN, Op, Strict
+from config.base import KEY_PATTERN, Duration, Op, Strict
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def parse_duration(value: Any) -> Any:
-    """'90s', '15m', '1h', '2d', '1w', or a number of seconds; anything else is left to
-    pydantic's own timedelta parsing (ISO 8601 such as PT1H)."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=value)
-    if isinstance(value, str) and (match := _DURATION.match(value)):
-        return timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
-    return value
-
-
-def format_duration(value: timedelta) -> str:
-    """A duration as the YAML would write it: 0s, 90m, 7d (the inverse of parse_duration)."""
-    seconds = int(value.total_seconds())
-    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 StateOnProblem = Literal["ok", "alerting", "keep_state"]
 
 

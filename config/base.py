@@ -6,9 +6,11 @@ circular import: both modules import from here, neither from the other's interna
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from datetime import timedelta
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 Op = Literal[">=", ">", "<=", "<"]
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
@@ -18,3 +20,29 @@ class Strict(BaseModel):
     """Unknown keys are errors: a typo in a YAML key must not silently do nothing."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(value: Any) -> Any:
+    """'90s', '15m', '1h', '2d', '1w', or a number of seconds; anything else is left to
+    pydantic's own timedelta parsing (ISO 8601 such as PT1H)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    if isinstance(value, str) and (match := _DURATION.match(value)):
+        return timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
+    return value
+
+
+def format_duration(value: timedelta) -> str:
+    """A duration as the YAML would write it: 0s, 90m, 7d (the inverse of parse_duration)."""
+    seconds = int(value.total_seconds())
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]

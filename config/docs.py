@@ -6,6 +6,8 @@ Run `python -m config.docs > docs/configuration.md` after changing `config/schem
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any, get_args
 
@@ -13,7 +15,8 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from config import alerting, schema
-from config.alerting import format_duration
+from config.base import format_duration
+from config.sources import SourceBase, source_models
 
 SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("Top level", schema.DspoConfig),
@@ -24,14 +27,6 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("`products[].objectives[]` kind `drift`", schema.DriftObjective),
     ("`products[].objectives[]` kind `pipeline_success_rate`", schema.PipelineSuccessObjective),
     ("`products[].objectives[]` kind `usage`", schema.UsageObjective),
-    ("`sources[]` kind `mlflow`", schema.MlflowSource),
-    ("`sources[]` kind `mlflow_pipelines`", schema.MlflowPipelinesSource),
-    ("`sources[]` kind `evidently`", schema.EvidentlySource),
-    ("`sources[].datasets[]` (evidently)", schema.DriftDataset),
-    ("`reference` / `current` (evidently datasets)", schema.FileFrame),
-    ("`sources[]` kind `sql_kpis`", schema.SqlKpisSource),
-    ("`sources[].queries[]` (sql_kpis)", schema.SqlKpiQuery),
-    ("`sources[]` kind `files`", schema.FilesSource),
     ("`alerts[]`", alerting.AlertRule),
     ("`alerts[].backlog`", alerting.BacklogTemplate),
     ("`alerts[].condition` kind `model_metric`", alerting.ModelMetricCondition),
@@ -62,10 +57,14 @@ of every option is `config/example.yaml`.
 
 def _type_name(annotation: Any) -> str:
     args = get_args(annotation)
+    if annotation is timedelta:
+        return "duration"
     if not args:
         return getattr(annotation, "__name__", str(annotation))
+    if any(isinstance(a, schema.RegisteredSource) for a in get_args(args[0])):
+        return "list of sources (one of the kinds below)"
     text = str(annotation).replace("typing.", "").replace("pathlib.", "")
-    text = text.replace("config.schema.", "").replace("config.alerting.", "")
+    text = re.sub(r"\bconfig\.[\w.]*\.", "", text).replace("datetime.timedelta", "duration")
     return text.replace("Annotated[", "").split(", FieldInfo")[0]
 
 
@@ -79,16 +78,51 @@ def _default(field: Any) -> str:
     return "–"
 
 
+def _source_sections() -> Iterator[tuple[str, type[BaseModel], bool]]:
+    """Common source keys, then each registered kind's own keys and nested settings."""
+    yield "`sources[]`: keys of every kind", SourceBase, False
+    for kind, model in source_models().items():
+        yield f"`sources[]` kind `{kind}`", model, True
+        yield from _nested(model, f"`sources[]` ({kind})")
+
+
+def _nested(model: type[BaseModel], where: str) -> Iterator[tuple[str, type[BaseModel], bool]]:
+    """Settings models inside `model`, one section per model (fields sharing one, together)."""
+    keys: dict[type[BaseModel], list[str]] = {}
+    for name, field in model.model_fields.items():
+        stack: list[Any] = [field.annotation]
+        while stack:
+            tp = stack.pop()
+            if isinstance(tp, type) and issubclass(tp, BaseModel):
+                keys.setdefault(tp, []).append(f"`{name}`")
+            else:
+                stack.extend(get_args(tp))
+    for nested, names in keys.items():
+        title = f"{' / '.join(names)} in {where}"
+        yield title, nested, False
+        yield from _nested(nested, title)
+
+
+def _table(title: str, model: type[BaseModel], own_only: bool) -> list[str]:
+    out = [f"\n## {title}\n", "| key | type | default | what it does |", "|---|---|---|---|"]
+    for name, field in model.model_fields.items():
+        if own_only and name in SourceBase.model_fields:
+            continue
+        kind = _type_name(field.annotation).replace("|", "or")
+        key = field.alias or name  # the YAML spelling (`for`, not `for_`)
+        out.append(f"| `{key}` | {kind} | {_default(field)} | {field.description or ''} |")
+    return out
+
+
 def render() -> str:
     out = [HEADER]
     for title, model in SECTIONS:
-        out.append(f"\n## {title}\n")
-        out.append("| key | type | default | what it does |")
-        out.append("|---|---|---|---|")
-        for name, field in model.model_fields.items():
-            kind = _type_name(field.annotation).replace("|", "or")
-            key = field.alias or name  # the YAML spelling (`for`, not `for_`)
-            out.append(f"| `{key}` | {kind} | {_default(field)} | {field.description or ''} |")
+        out += _table(title, model, own_only=False)
+        if model is schema.ProductConfig:
+            continue
+        if title == "`products[].objectives[]` kind `usage`":
+            for source_title, source_model, own in _source_sections():
+                out += _table(source_title, source_model, own)
     return "\n".join(out) + "\n"
 
 

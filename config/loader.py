@@ -18,10 +18,10 @@ import yaml
 from pydantic import ValidationError
 
 from config.alerting import CONDITION_KINDS, SINK_KINDS
-from config.schema import OBJECTIVE_KINDS, SOURCE_KINDS, DspoConfig
+from config.schema import OBJECTIVE_KINDS, DspoConfig
+from config.sources import PluginError, source_models
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-_UNION_TAGS = frozenset(SOURCE_KINDS) | frozenset(OBJECTIVE_KINDS) | frozenset(SINK_KINDS)
 _NAMED = {"alerts": "rule", "sinks": "sink"}  # list items an error also names by their `name`
 
 
@@ -66,8 +66,15 @@ def parse_config(text: str, *, source: str, env: Mapping[str, str]) -> DspoConfi
         raise ConfigError(source, issues)
     try:
         return DspoConfig.model_validate(data)
+    except PluginError as e:
+        raise ConfigError(source, [ConfigIssue("sources", str(e))]) from e
     except ValidationError as e:
         raise ConfigError(source, [_issue(err, data) for err in e.errors()]) from e
+
+
+def _union_tags() -> frozenset[str]:
+    """Discriminator values pydantic puts in error paths; the YAML has no such key."""
+    return frozenset(source_models()) | frozenset(OBJECTIVE_KINDS) | frozenset(SINK_KINDS)
 
 
 def _interpolate(node: Any, env: Mapping[str, str], path: str, issues: list[ConfigIssue]) -> Any:
@@ -111,7 +118,7 @@ def _issue(err: Mapping[str, Any], data: Any = None) -> ConfigIssue:
             path += f"[{part}]"
             if i == 1 and loc[0] in _NAMED:
                 path += _named(data, str(loc[0]), part)
-        elif part in _UNION_TAGS and i > 0 and isinstance(loc[i - 1], int):
+        elif part in _union_tags() and i > 0 and isinstance(loc[i - 1], int):
             continue  # pydantic puts the discriminator's value in the path; YAML has no such key
         elif part in CONDITION_KINDS and i > 0 and loc[i - 1] == "condition":
             continue

@@ -2,21 +2,32 @@
 
 Every field carries its own description: `config/example.yaml` and `docs/configuration.md`
 are checked against these models by a test, so a new option cannot go undocumented.
-Settings of sources live here (not in `collectors/`) so that `dspo config check` validates
-a whole file without importing MLflow or Evidently.
+Settings of sources live in `config/sources/` (not in `collectors/`) so that `dspo config
+check` validates a whole file without importing MLflow or Evidently; the kinds a file may
+use are those registered in the `dspo.collectors` entry point group (`config.sources`).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, GetCoreSchemaHandler, model_validator
+from pydantic_core import CoreSchema
 
 from config.alerting import NATIVE_SINK, AlertRule, Sink, template_fields
 from config.base import KEY_PATTERN, Op, Strict
+from config.sources import SourceBase, source_models
+from config.sources.evidently import DriftDataset, EvidentlySource, FileFrame
+from config.sources.files import FilesSource
+from config.sources.mlflow import MlflowPipelinesSource, MlflowSource
+from config.sources.sql import SqlKpiQuery, SqlKpisSource
 
-# KEY_PATTERN, Op and Strict are imported from here by older modules: keep them importable.
+# Older modules import these from here: keep them importable.
+__all__ = [
+    "KEY_PATTERN", "DriftDataset", "EvidentlySource", "FileFrame", "FilesSource",
+    "MlflowPipelinesSource", "MlflowSource", "Op", "SourceBase", "SqlKpiQuery",
+    "SqlKpisSource", "Strict",
+]
 
 
 # ---------------------------------------------------------------- objectives
@@ -88,106 +99,30 @@ class ProductConfig(Strict):
 # ---------------------------------------------------------------- sources
 
 
-class SourceBase(Strict):
-    name: str = Field(pattern=KEY_PATTERN, description="Unique source name; keys its state.")
-    product: str = Field(description="Key of the product this source's records belong to.")
-    enabled: bool = Field(default=True, description="Set false to skip without deleting.")
+class RegisteredSource:
+    """Validates a source as the registered kind its `kind` key names.
+
+    The set of kinds is only known once the entry points are read, so the tagged union is
+    built when pydantic first needs it (DspoConfig defers its schema), not at import time.
+    """
+
+    def __get_pydantic_core_schema__(
+        self, _source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        models = tuple(source_models().values())
+        if len(models) == 1:
+            return handler.generate_schema(models[0])
+        return handler.generate_schema(
+            Annotated[_union(models), Field(discriminator="kind")]  # type: ignore[valid-type]
+        )
 
 
-class MlflowSource(SourceBase):
-    kind: Literal["mlflow"] = Field(description="Runs, metrics and registry of MLflow.")
-    tracking_uri: str = Field(description="MLflow tracking URI: http(s)://, sqlite:///, ...")
-    registry_uri: str | None = Field(default=None, description="Defaults to tracking_uri.")
-    experiments: list[str] = Field(
-        default_factory=list, description="Experiment names to read; empty reads all."
-    )
-    models: list[str] = Field(
-        default_factory=list, description="Registered model names; empty reads all."
-    )
-    overlap_minutes: int = Field(
-        default=60, ge=0, description="Re-read runs this far before the watermark (clock skew)."
-    )
+def _union(models: tuple[type[SourceBase], ...]) -> Any:
+    from typing import Union
+
+    return Union[models]  # noqa: UP007 - a runtime-built union needs the subscript form
 
 
-class MlflowPipelinesSource(SourceBase):
-    kind: Literal["mlflow_pipelines"] = Field(
-        description="Pipeline runs taken from the states of MLflow runs."
-    )
-    tracking_uri: str = Field(description="MLflow tracking URI.")
-    experiments: list[str] = Field(
-        min_length=1, description="Experiments whose runs are pipeline runs."
-    )
-    pipeline_tag: str = Field(
-        default="dspo.pipeline",
-        description="Run tag naming the pipeline; without it the experiment name is used.",
-    )
-    overlap_minutes: int = Field(default=60, ge=0, description="Re-read window before watermark.")
-
-
-class FileFrame(Strict):
-    """Where a table comes from: a file, or a SQL query against any SQLAlchemy URL."""
-
-    path: Path | None = Field(default=None, description="CSV or Parquet file.")
-    url: str | None = Field(default=None, description="SQLAlchemy URL of the database.")
-    query: str | None = Field(default=None, description="SELECT returning the rows.")
-
-    @model_validator(mode="after")
-    def _one_origin(self) -> FileFrame:
-        if (self.path is None) == (self.url is None):
-            raise ValueError("give either path, or url with query")
-        if self.url is not None and not self.query:
-            raise ValueError("url needs a query")
-        return self
-
-
-class DriftDataset(Strict):
-    name: str = Field(pattern=KEY_PATTERN, description="Dataset name shown and selected by.")
-    model: str | None = Field(default=None, description="Model the dataset feeds, if any.")
-    reference: FileFrame = Field(description="Reference data (e.g. the training set).")
-    current: FileFrame = Field(description="Production data, split into windows.")
-    timestamp_column: str = Field(default="ts", description="Column of the current data's time.")
-    window_days: int = Field(default=7, ge=1, description="Length of one report's window.")
-    columns: list[str] = Field(
-        default_factory=list, description="Columns to compare; empty compares all shared ones."
-    )
-
-
-class EvidentlySource(SourceBase):
-    kind: Literal["evidently"] = Field(description="Data drift and quality via Evidently.")
-    reports_dir: Path = Field(description="Where full reports are kept (linked from the store).")
-    datasets: list[DriftDataset] = Field(default_factory=list, description="Pairs to compare.")
-    import_dirs: list[Path] = Field(
-        default_factory=list,
-        description="Folders of Evidently snapshot JSON saved by the team's own pipelines.",
-    )
-    save_html: bool = Field(default=False, description="Also keep a self-contained HTML report.")
-
-
-class SqlKpiQuery(Strict):
-    name: str = Field(pattern=KEY_PATTERN, description="KPI name, used by usage objectives.")
-    sql: str = Field(description="SELECT returning columns ts and value.")
-    unit: str = Field(default="", description="Unit shown next to the value.")
-
-
-class SqlKpisSource(SourceBase):
-    kind: Literal["sql_kpis"] = Field(description="Usage KPIs from SQL against product data.")
-    url: str = Field(description="SQLAlchemy URL of the product database.")
-    queries: list[SqlKpiQuery] = Field(min_length=1, description="One query per KPI.")
-
-
-class FilesSource(SourceBase):
-    kind: Literal["files"] = Field(description="Backlog, sprints and history from exports.")
-    items: Path = Field(description="Backlog items: CSV (dspo or Jira export columns) or JSON.")
-    sprints: Path | None = Field(default=None, description="Sprints: CSV or JSON.")
-    history: Path | None = Field(default=None, description="Item field changes: CSV or JSON.")
-    base_url: str | None = Field(default=None, description="Prefix of item links, e.g. Jira.")
-
-
-Source = Annotated[
-    MlflowSource | MlflowPipelinesSource | EvidentlySource | SqlKpisSource | FilesSource,
-    Field(discriminator="kind"),
-]
-SOURCE_KINDS = ("mlflow", "mlflow_pipelines", "evidently", "sql_kpis", "files")
 OBJECTIVE_KINDS = ("model_metric", "drift", "pipeline_success_rate", "usage")
 
 
@@ -212,12 +147,16 @@ class DashboardConfig(Strict):
 
 
 class DspoConfig(Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
     store: StoreConfig = Field(default_factory=StoreConfig, description="Where dspo keeps data.")
     dashboard: DashboardConfig = Field(
         default_factory=DashboardConfig, description="Dashboard settings."
     )
     products: list[ProductConfig] = Field(min_length=1, description="The products shown.")
-    sources: list[Source] = Field(default_factory=list, description="Where data is collected.")
+    sources: list[Annotated[SourceBase, RegisteredSource()]] = Field(
+        default_factory=list, description="Where data is collected; see `config.sources`."
+    )
     alerts: list[AlertRule] = Field(
         default_factory=list, description="Alert rules: problems that become backlog items."
     )

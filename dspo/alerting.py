@@ -18,7 +18,7 @@ from rich.table import Table
 
 from alerts import engine
 from alerts.delivery import DeliveryReport, build_sinks, deliver
-from config.alerting import parse_duration
+from config.base import parse_duration
 from config.loader import load_config
 from config.schema import DspoConfig
 from store.db import Store

@@ -32,7 +32,7 @@ class RichProgress:
         self._progress.update(self._tasks[source], seen=count)
 
     def source_finished(self, result: SourceResult) -> None:
-        mark = "[green]ok[/]" if result.ok else "[red]failed[/]"
+        mark = {"ok": "[green]ok[/]", "failed": "[red]failed[/]"}.get(result.status, "")
         self._progress.update(
             self._tasks[result.source], total=1, completed=1, seen=result.records,
             description=f"{result.source} {mark}",
@@ -63,10 +63,12 @@ def collect_all(config_path: Path, only: Sequence[str] | None = None) -> int:
 
 def _print_summary(results: Sequence[SourceResult]) -> None:
     """A table of every source, then each failure's full error on its own line."""
-    table = Table("source", "kind", "status", "records", "seconds", box=None)
+    table = Table("source", "kind", "status", "records read", "rows written", "seconds",
+                  box=None)
+    colours = {"ok": "green", "failed": "red", "skipped": "yellow"}
     for r in results:
-        status = "[green]ok[/]" if r.ok else "[red]failed[/]"
-        table.add_row(r.source, r.kind, status, str(r.records), f"{r.seconds:.1f}")
+        status = f"[{colours[r.status]}]{r.status}[/]"
+        table.add_row(r.source, r.kind, status, str(r.records), str(r.rows), f"{r.seconds:.1f}")
     console.print(table)
     for r in results:
         if r.error:

@@ -10,6 +10,7 @@ schema (`check_schema`) and says which command fixes it, as MLflow does.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -73,6 +74,7 @@ class Store:
         else:
             self._engine = create_engine(self._url, pool_pre_ping=True)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+        self._write_lock = threading.Lock()
 
     @property
     def url(self) -> str:
@@ -95,6 +97,20 @@ class Store:
 
     def __repr__(self) -> str:
         return f"Store({self.display_url!r})"
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold while writing from one of several threads of this process.
+
+        SQLite has one writer at a time and makes the others wait only `busy_timeout`; a
+        long collector write would make a concurrent one fail, so threads take turns here.
+        PostgreSQL writes concurrently and needs no turn.
+        """
+        if self.dialect != "sqlite":
+            yield
+            return
+        with self._write_lock:
+            yield
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -94,7 +94,8 @@ def collector_status(store: Store) -> pd.DataFrame:
             C.started,
             C.finished,
             C.status,
-            C.records,
+            C.rows_written,
+            C.records_read,
             C.error,
             ok.c.last_success,
         )
@@ -108,7 +109,8 @@ def collector_status(store: Store) -> pd.DataFrame:
         "started",
         "finished",
         "status",
-        "records",
+        "rows_written",
+        "records_read",
         "error",
         "last_success",
     ]

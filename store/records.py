@@ -43,11 +43,18 @@ class SeriesKind(StrEnum):
 
 
 class PipelineState(StrEnum):
+    """A run's state, normalised across systems; the system's own word is kept in `detail`.
+
+    Only success and failed count as finished for success rates: a cancelled or skipped
+    run says nothing about whether the pipeline works.
+    """
+
     QUEUED = "queued"
     RUNNING = "running"
     SUCCESS = "success"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    SKIPPED = "skipped"
 
 
 class StatusCategory(StrEnum):
@@ -194,6 +201,16 @@ class DataQuality:
 
 @dataclass(frozen=True)
 class PipelineRun:
+    """One run of a pipeline (an Airflow DAG run, a GitHub Actions workflow run, ...).
+
+    `run_id` is unique within the source that yields it (the writer keys runs by source and
+    run id). `duration` is the system's own figure in seconds where it reports one (Airflow
+    does), else None and readers use end - start. `attempt` is the run's attempt number
+    (GitHub's run_attempt); `run_type` how it started (scheduled, manual, backfill, push,
+    pull_request...); `detail` keeps the system's own words (raw state, conclusion, event,
+    head sha) for display.
+    """
+
     product: str
     system: str
     pipeline: str
@@ -203,6 +220,32 @@ class PipelineRun:
     end: datetime | None = None
     trigger: str | None = None
     url: str | None = None
+    run_type: str | None = None
+    attempt: int | None = None
+    duration: float | None = None
+    branch: str | None = None
+    detail: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PipelineTask:
+    """One task instance of a pipeline run (an Airflow task try, a GitHub Actions job).
+
+    `state` is the system's own word (success, failed, upstream_failed, skipped, ...): the
+    page lists failed tasks by it. Keyed by (source, run_id, task_id, map_index); the run
+    must be written by the same source, before or with its tasks.
+    """
+
+    product: str
+    run_id: str
+    task_id: str
+    state: str
+    start: datetime | None = None
+    end: datetime | None = None
+    duration: float | None = None
+    try_number: int | None = None
+    map_index: int = -1
+    operator: str | None = None
 
 
 @dataclass(frozen=True)
@@ -236,6 +279,27 @@ class BacklogItem:
 
 
 @dataclass(frozen=True)
+class SprintReport:
+    """A tracker's own figures for a closed sprint (Jira's sprint report), in points.
+
+    Kept beside dspo's reconstruction from item history, so the Sprint page can show both
+    and say where they differ. Key lists name the items behind each figure.
+    """
+
+    product: str
+    sprint: str  # the sprint's external id, as in `Sprint.external_id`
+    committed: float | None
+    completed: float | None
+    not_completed: float | None
+    removed: float | None
+    added: float | None
+    completed_keys: tuple[str, ...] = ()
+    not_completed_keys: tuple[str, ...] = ()
+    removed_keys: tuple[str, ...] = ()
+    added_keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ItemEvent:
     """One change of one item field; `to_value` None means cleared (e.g. removed from sprint)."""
 
@@ -247,6 +311,39 @@ class ItemEvent:
     to_value: str | None
 
 
+class Entity(StrEnum):
+    """What a source can report deleted upstream; each is keyed within its source."""
+
+    BACKLOG_ITEM = "backlog_item"  # key: the item key
+    SPRINT = "sprint"  # key: the sprint's external id
+    PIPELINE_RUN = "pipeline_run"  # key: the run id
+
+
+@dataclass(frozen=True)
+class Deleted:
+    """The source says this entity no longer exists (a deleted issue, a removed sprint)."""
+
+    product: str
+    entity: Entity
+    key: str
+
+
+@dataclass(frozen=True)
+class Present:
+    """The complete set of keys of `entity` that exist upstream in a scope.
+
+    Rows of the writing source (and product) in that scope whose key is not listed are
+    deleted: this is how a collector that can list everything cheaply (a board's sprints,
+    an issue search returning keys only) reflects deletions it is never told about.
+    `scope` narrows the comparison: {"pipeline": name} for the runs of one pipeline.
+    """
+
+    product: str
+    entity: Entity
+    keys: frozenset[str]
+    scope: Mapping[str, str] = field(default_factory=dict)
+
+
 Record = (
     Point
     | Model
@@ -256,7 +353,11 @@ Record = (
     | DriftReport
     | DataQuality
     | PipelineRun
+    | PipelineTask
     | Sprint
+    | SprintReport
     | BacklogItem
     | ItemEvent
+    | Deleted
+    | Present
 )

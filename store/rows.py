@@ -19,8 +19,8 @@ Row = dict[str, Any]
 def natural_key(x: r.Record) -> Hashable:
     """The identity a record is upserted by, so duplicates within one batch collapse.
 
-    Sprints and backlog items are keyed by (source, id); the writer handles one source at a
-    time, so the id alone is unique within a write.
+    Pipeline runs, sprints and backlog items are keyed by (source, id); the writer handles
+    one source at a time, so the id alone is unique within a write.
     """
     match x:
         case r.Point():
@@ -38,13 +38,21 @@ def natural_key(x: r.Record) -> Hashable:
         case r.DataQuality():
             return (x.product, x.dataset, r.utc(x.ts))
         case r.PipelineRun():
-            return (x.system, x.run_id)
+            return x.run_id
+        case r.PipelineTask():
+            return (x.run_id, x.task_id, x.map_index)
         case r.Sprint():
             return x.external_id
+        case r.SprintReport():
+            return x.sprint
         case r.BacklogItem():
             return x.key
         case r.ItemEvent():
             return (x.item_key, r.utc(x.ts), str(x.field))
+        case r.Deleted():
+            return (x.product, str(x.entity), x.key)
+        case r.Present():
+            return (x.product, str(x.entity), tuple(sorted(x.scope.items())))
     raise TypeError(f"not a store record: {type(x).__name__}")
 
 
@@ -156,8 +164,9 @@ def data_quality_row(x: r.DataQuality, product_id: int) -> Row:
     }
 
 
-def pipeline_run_row(x: r.PipelineRun, product_id: int) -> Row:
+def pipeline_run_row(x: r.PipelineRun, source: str, product_id: int) -> Row:
     return {
+        "source": source,
         "product_id": product_id,
         "system": x.system,
         "run_id": x.run_id,
@@ -167,6 +176,40 @@ def pipeline_run_row(x: r.PipelineRun, product_id: int) -> Row:
         "end": x.end,
         "trigger": x.trigger,
         "url": x.url,
+        "run_type": x.run_type,
+        "attempt": x.attempt,
+        "duration": x.duration,
+        "branch": x.branch,
+        "detail": dict(x.detail),
+    }
+
+
+def pipeline_task_row(x: r.PipelineTask, run_id: int) -> Row:
+    return {
+        "run_id": run_id,
+        "task_id": x.task_id,
+        "map_index": x.map_index,
+        "state": x.state,
+        "start": x.start,
+        "end": x.end,
+        "duration": x.duration,
+        "try_number": x.try_number,
+        "operator": x.operator,
+    }
+
+
+def sprint_report_row(x: r.SprintReport, sprint_id: int) -> Row:
+    return {
+        "sprint_id": sprint_id,
+        "committed": x.committed,
+        "completed": x.completed,
+        "not_completed": x.not_completed,
+        "removed": x.removed,
+        "added": x.added,
+        "completed_keys": list(x.completed_keys),
+        "not_completed_keys": list(x.not_completed_keys),
+        "removed_keys": list(x.removed_keys),
+        "added_keys": list(x.added_keys),
     }
 
 

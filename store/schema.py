@@ -236,11 +236,15 @@ class DataQuality(Base):
 
 
 class PipelineRun(Base):
+    """A pipeline run, keyed by the collector source (or push source) that produced it and
+    its id there: two Airflows may both have a run `scheduled__2026-11-01` of a DAG `etl`."""
+
     __tablename__ = "pipeline_run"
-    __table_args__ = (UniqueConstraint("system", "run_id"), Index(None, "product_id", "start"))
+    __table_args__ = (UniqueConstraint("source", "run_id"), Index(None, "product_id", "start"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     product_id: Mapped[int] = mapped_column(_cascade("product.id"))
+    source: Mapped[str]
     system: Mapped[str]
     pipeline: Mapped[str]
     run_id: Mapped[str]
@@ -249,6 +253,30 @@ class PipelineRun(Base):
     end: Mapped[datetime | None]
     trigger: Mapped[str | None]
     url: Mapped[str | None] = mapped_column(Text)
+    run_type: Mapped[str | None]
+    attempt: Mapped[int | None] = mapped_column(Integer)
+    duration: Mapped[float | None] = mapped_column(Float)
+    branch: Mapped[str | None]
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class PipelineTask(Base):
+    """A task instance of a pipeline run (Airflow task, GitHub Actions job); `state` is the
+    system's own word, so `upstream_failed` stays apart from `failed`."""
+
+    __tablename__ = "pipeline_task"
+    __table_args__ = (UniqueConstraint("run_id", "task_id", "map_index"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(_cascade("pipeline_run.id"))
+    task_id: Mapped[str]
+    map_index: Mapped[int] = mapped_column(Integer, default=-1)
+    state: Mapped[str]
+    start: Mapped[datetime | None]
+    end: Mapped[datetime | None]
+    duration: Mapped[float | None] = mapped_column(Float)
+    try_number: Mapped[int | None] = mapped_column(Integer)
+    operator: Mapped[str | None]
 
 
 class Sprint(Base):
@@ -295,6 +323,25 @@ class BacklogItem(Base):
     description: Mapped[str | None] = mapped_column(Text)
 
 
+class SprintReport(Base):
+    """A tracker's own figures for a closed sprint (Jira's sprint report), in points."""
+
+    __tablename__ = "sprint_report"
+    __table_args__ = (UniqueConstraint("sprint_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sprint_id: Mapped[int] = mapped_column(_cascade("sprint.id"))
+    committed: Mapped[float | None] = mapped_column(Float)
+    completed: Mapped[float | None] = mapped_column(Float)
+    not_completed: Mapped[float | None] = mapped_column(Float)
+    removed: Mapped[float | None] = mapped_column(Float)
+    added: Mapped[float | None] = mapped_column(Float)
+    completed_keys: Mapped[list[str]]
+    not_completed_keys: Mapped[list[str]]
+    removed_keys: Mapped[list[str]]
+    added_keys: Mapped[list[str]]
+
+
 class ItemComment(Base):
     """A comment on one of dspo's own backlog items (an alert's repeat firing, a resolution)."""
 
@@ -321,11 +368,19 @@ class ItemEvent(Base):
 
 
 class CollectorRun(Base):
-    """One run of one collector source; the latest 'ok' run holds the source's watermark."""
+    """One run of one collector source; the latest 'ok' run holds the source's watermark.
+
+    `rows_written` counts rows inserted, changed or deleted (a re-run that finds nothing new
+    writes 0), `records_read` what the source yielded. A run whose process died is left
+    'running' until the next run of the source marks it 'abandoned'. `holder` is the
+    host:pid that ran it.
+    """
 
     __tablename__ = "collector_run"
     __table_args__ = (
-        CheckConstraint("status IN ('running', 'ok', 'failed')", name="status"),
+        CheckConstraint(
+            "status IN ('running', 'ok', 'failed', 'abandoned')", name="status"
+        ),
         Index(None, "source", "started"),
     )
 
@@ -335,9 +390,24 @@ class CollectorRun(Base):
     started: Mapped[datetime]
     finished: Mapped[datetime | None]
     status: Mapped[str]
-    records: Mapped[int] = mapped_column(Integer, default=0)
+    rows_written: Mapped[int] = mapped_column(Integer, default=0)
+    records_read: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     watermark: Mapped[datetime | None]
+    holder: Mapped[str | None]
+
+
+class CollectorLease(Base):
+    """Who may run a source now: one row per source, taken while its `expires` is past or
+    its holder is dead, so two schedulers (on two machines) never run one source at once."""
+
+    __tablename__ = "collector_lease"
+
+    source: Mapped[str] = mapped_column(String, primary_key=True)
+    holder: Mapped[str]
+    run_id: Mapped[int | None] = mapped_column(Integer)
+    acquired: Mapped[datetime]
+    expires: Mapped[datetime]
 
 
 # ---------------------------------------------------------------- alerts

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import Any, cast
 
-from sqlalchemy import JSON, ColumnElement, Table, Text, or_
+from sqlalchemy import JSON, ColumnElement, Executable, Table, Text, literal_column, or_
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -49,15 +49,16 @@ def upsert(
     batch_size: int = 5000,
     override: Mapping[str, Callable[[Any], ColumnElement[Any]]] | None = None,
     always: Sequence[str] = (),
-) -> None:
-    """Insert `rows` into `target`, updating `update` columns where the `keys` exist.
+) -> int:
+    """Insert `rows` into `target`, updating `update` columns where the `keys` exist; return
+    how many rows were inserted or changed (re-writing what is stored returns 0).
 
     `override` maps a column to a function of the `excluded` row giving its new value (e.g.
     keep an alert's origin). `always` columns are set on update but do not by themselves
     cause one (e.g. `updated_at`). With no `update` columns, existing rows are left alone.
     """
     if not rows:
-        return
+        return 0
     dialect = _dialect(session)
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(target)
@@ -71,8 +72,10 @@ def upsert(
         upserted = stmt.on_conflict_do_update(index_elements=list(keys), set_=set_, where=changed)
     else:
         upserted = stmt.on_conflict_do_nothing(index_elements=list(keys))
-    for chunk in batched(rows, batch_size):
-        session.execute(upserted, chunk)
+    # RETURNING yields a row per insert or update that happened: PostgreSQL's executemany
+    # rowcount is -1, so counting returned rows is the one portable count of rows written.
+    counted: Executable = upserted.returning(literal_column("1"))
+    return sum(len(session.execute(counted, chunk).all()) for chunk in batched(rows, batch_size))
 
 
 def differs(column: Any, value: Any) -> ColumnElement[bool]:

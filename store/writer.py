@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,9 +41,13 @@ FLUSH_ORDER: tuple[type, ...] = (
     r.DriftReport,
     r.DataQuality,
     r.PipelineRun,
+    r.PipelineTask,
     r.Sprint,
+    r.SprintReport,
     r.BacklogItem,
     r.ItemEvent,
+    r.Deleted,  # last: a deletion in the same write as an upsert of that key wins
+    r.Present,
 )
 
 
@@ -72,6 +77,7 @@ class _Writer:
         self.series_ids: dict[rows.SeriesKey, int] = {}
         self.baseline_models: set[int] = set()  # first seen in this write: no observed moves
         self.skipped = 0
+        self.written = 0  # rows inserted, changed or deleted
         self.flushers: dict[type, Callable[[list[Any]], None]] = {
             r.Model: self._models,
             r.AliasEvent: self._alias_events,
@@ -81,9 +87,13 @@ class _Writer:
             r.DriftReport: self._drift_reports,
             r.DataQuality: self._data_quality,
             r.PipelineRun: self._pipeline_runs,
+            r.PipelineTask: self._pipeline_tasks,
             r.Sprint: self._sprints,
+            r.SprintReport: self._sprint_reports,
             r.BacklogItem: self._backlog_items,
             r.ItemEvent: self._item_events,
+            r.Deleted: self._deleted,
+            r.Present: self._present,
         }
 
     def add(self, record: r.Record) -> None:
@@ -109,7 +119,9 @@ class _Writer:
         self, model: type[s.Base], batch: list[Row], keys: Sequence[str], **kw: Any
     ) -> None:
         update = [c for c in batch[0] if c not in keys and c not in kw.get("always", ())]
-        upsert(self.session, table(model), batch, keys, update, batch_size=self.batch_size, **kw)
+        self.written += upsert(
+            self.session, table(model), batch, keys, update, batch_size=self.batch_size, **kw
+        )
 
     # ------------------------------------------------------------ id resolution
 
@@ -117,7 +129,7 @@ class _Writer:
         missing = sorted({k for k in keys if k not in self.product_ids})
         if missing:
             new = [{"key": k, "name": k, "owner": "", "description": ""} for k in missing]
-            upsert(self.session, table(s.Product), new, ["key"])  # never renames a product
+            self.written += upsert(self.session, table(s.Product), new, ["key"])  # no renames
             found = self.session.execute(
                 select(s.Product.key, s.Product.id).where(s.Product.key.in_(missing))
             )
@@ -130,7 +142,7 @@ class _Writer:
         missing = sorted({(pids[p], m) for p, m in wanted} - set(self.model_ids))
         if missing:
             new = [{"product_id": p, "name": m, "description": ""} for p, m in missing]
-            upsert(self.session, table(s.Model), new, ["product_id", "name"])
+            self.written += upsert(self.session, table(s.Model), new, ["product_id", "name"])
             found = self.session.execute(
                 select(s.Model.product_id, s.Model.name, s.Model.id).where(
                     tuple_(s.Model.product_id, s.Model.name).in_(missing)
@@ -238,13 +250,43 @@ class _Writer:
 
     def _pipeline_runs(self, recs: list[r.PipelineRun]) -> None:
         pids = self.products(x.product for x in recs)
-        batch = [rows.pipeline_run_row(x, pids[x.product]) for x in recs]
-        self._upsert(s.PipelineRun, batch, ["system", "run_id"])
+        self._adopt_legacy_runs(recs, pids)
+        batch = [rows.pipeline_run_row(x, self.source, pids[x.product]) for x in recs]
+        self._upsert(s.PipelineRun, batch, ["source", "run_id"])
+
+    def _adopt_legacy_runs(self, recs: list[r.PipelineRun], pids: dict[str, int]) -> None:
+        """Runs stored before migration 0004 carry source = system; the first time their
+        real source writes them again they move under its name instead of doubling."""
+        run = table(s.PipelineRun)
+        for (system, product), ids in _group(recs, lambda x: (x.system, x.product)).items():
+            if system == self.source:
+                continue
+            for chunk in batched(sorted(ids), 1000):
+                self.session.execute(
+                    sql_update(run)
+                    .where(run.c.source == system, run.c.system == system,
+                           run.c.product_id == pids[product], run.c.run_id.in_(chunk))
+                    .values(source=self.source)
+                )
+
+    def _pipeline_tasks(self, recs: list[r.PipelineTask]) -> None:
+        ids = self._ids_by_key(table(s.PipelineRun), "run_id", {x.run_id for x in recs})
+        known = self._known(recs, lambda x: x.run_id in ids, "tasks of runs")
+        if known:
+            batch = [rows.pipeline_task_row(x, ids[x.run_id]) for x in known]
+            self._upsert(s.PipelineTask, batch, ["run_id", "task_id", "map_index"])
 
     def _sprints(self, recs: list[r.Sprint]) -> None:
         pids = self.products(x.product for x in recs)
         batch = [rows.sprint_row(x, self.source, pids[x.product]) for x in recs]
         self._upsert(s.Sprint, batch, ["source", "external_id"])
+
+    def _sprint_reports(self, recs: list[r.SprintReport]) -> None:
+        ids = self._ids_by_key(table(s.Sprint), "external_id", {x.sprint for x in recs})
+        known = self._known(recs, lambda x: x.sprint in ids, "reports of sprints")
+        if known:
+            batch = [rows.sprint_report_row(x, ids[x.sprint]) for x in known]
+            self._upsert(s.SprintReport, batch, ["sprint_id"])
 
     def _backlog_items(self, recs: list[r.BacklogItem]) -> None:
         pids = self.products(x.product for x in recs)
@@ -258,36 +300,98 @@ class _Writer:
         )
 
     def _item_events(self, recs: list[r.ItemEvent]) -> None:
-        item = table(s.BacklogItem)
-        ids: dict[str, int] = {}
-        for chunk in batched(sorted({x.item_key for x in recs}), 1000):
-            found = self.session.execute(
-                select(item.c.key, item.c.id).where(
-                    item.c.source == self.source, item.c.key.in_(chunk)
-                )
-            )
-            ids.update(dict(found.tuples().all()))
-        known = [x for x in recs if x.item_key in ids]
-        if len(known) < len(recs):
-            self.skipped += len(recs) - len(known)
-            log.warning(
-                "source %s: skipped %d events of items not in the store",
-                self.source,
-                len(recs) - len(known),
-            )
+        ids = self._ids_by_key(table(s.BacklogItem), "key", {x.item_key for x in recs})
+        known = self._known(recs, lambda x: x.item_key in ids, "events of items")
         if known:
             batch = [rows.item_event_row(x, ids[x.item_key]) for x in known]
             self._upsert(s.ItemEvent, batch, ["item_id", "ts", "field"])
 
+    def _deleted(self, recs: list[r.Deleted]) -> None:
+        pids = self.products(x.product for x in recs)
+        for (entity, product), keys in _group(recs, lambda x: (x.entity, x.product)).items():
+            target, key = _DELETABLE[entity]
+            self._delete(target, key, pids[product], keys)
+
+    def _present(self, recs: list[r.Present]) -> None:
+        """Delete this source's rows of each scope whose key the source no longer lists."""
+        pids = self.products(x.product for x in recs)
+        for x in recs:
+            target, key = _DELETABLE[x.entity]
+            scoped = select(target.c[key]).where(
+                target.c.source == self.source, target.c.product_id == pids[x.product],
+                *(target.c[column] == value for column, value in x.scope.items()),
+            )
+            stored = set(self.session.execute(scoped).scalars())
+            self._delete(target, key, pids[x.product], stored - x.keys)
+
+    def _delete(self, target: Any, key: str, product_id: int, keys: Iterable[str]) -> None:
+        for chunk in batched(sorted(keys), 1000):
+            result = self.session.execute(
+                target.delete()
+                .where(target.c.source == self.source, target.c.product_id == product_id,
+                       target.c[key].in_(chunk))
+                .returning(target.c.id)
+            )
+            self.written += len(result.all())
+
+    # ------------------------------------------------------------ helpers
+
+    def _ids_by_key(self, target: Any, key: str, wanted: set[str]) -> dict[str, int]:
+        """Ids of this source's rows of `target` by their natural key column."""
+        ids: dict[str, int] = {}
+        for chunk in batched(sorted(wanted), 1000):
+            found = self.session.execute(
+                select(target.c[key], target.c.id).where(
+                    target.c.source == self.source, target.c[key].in_(chunk)
+                )
+            )
+            ids.update(dict(found.tuples().all()))
+        return ids
+
+    def _known(self, recs: list[Any], known: Callable[[Any], bool], what: str) -> list[Any]:
+        """Children whose parent is stored; the others are skipped with a warning."""
+        kept = [x for x in recs if known(x)]
+        if len(kept) < len(recs):
+            self.skipped += len(recs) - len(kept)
+            log.warning(
+                "source %s: skipped %d %s not in the store", self.source, len(recs) - len(kept),
+                what,
+            )
+        return kept
+
+
+_DELETABLE: dict[r.Entity, tuple[Any, str]] = {
+    r.Entity.BACKLOG_ITEM: (table(s.BacklogItem), "key"),
+    r.Entity.SPRINT: (table(s.Sprint), "external_id"),
+    r.Entity.PIPELINE_RUN: (table(s.PipelineRun), "run_id"),
+}
+
+
+def _group(recs: Iterable[Any], by: Callable[[Any], tuple[Any, str]]) -> dict[Any, set[str]]:
+    """Natural ids (`key` or `run_id`) of records grouped by `by` (a pair)."""
+    groups: dict[Any, set[str]] = {}
+    for x in recs:
+        groups.setdefault(by(x), set()).add(getattr(x, "key", None) or x.run_id)
+    return groups
+
+
+@dataclass(frozen=True)
+class Written:
+    """What one write did: records it was handed, rows it inserted, changed or deleted."""
+
+    records: int
+    rows: int
+
 
 def write_records(
     session: Session, source: str, records: Iterable[r.Record], batch_size: int = 5000
-) -> int:
-    """Upsert a mixed stream of records from collector source `source`; return their number.
+) -> Written:
+    """Upsert a mixed stream of records from collector source `source`.
 
     Records are buffered per type and flushed parents first whenever a buffer fills, so a
-    stream of any length and order writes in bounded memory. Item events whose item is not
-    in the store under the same source are skipped with a warning and not counted.
+    stream of any length and order writes in bounded memory. Children whose parent is not
+    in the store under the same source (item events, run tasks, sprint reports) are
+    skipped with a warning. Rows count only real changes: re-writing what is stored is 0.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be positive")
@@ -297,7 +401,7 @@ def write_records(
         writer.add(record)
         count += 1
     writer.flush()
-    return count - writer.skipped
+    return Written(records=count, rows=writer.written)
 
 
 def sync_products(session: Session, products: Sequence[ProductConfig]) -> None:
@@ -307,45 +411,3 @@ def sync_products(session: Session, products: Sequence[ProductConfig]) -> None:
         for p in products
     ]
     upsert(session, table(s.Product), batch, ["key"], ["name", "owner", "description"])
-
-
-def start_collector_run(session: Session, source: str, kind: str, started: datetime) -> int:
-    """Record that a collector run began; returns its id for `finish_collector_run`."""
-    run = table(s.CollectorRun)
-    result = session.execute(
-        run.insert()
-        .values(source=source, kind=kind, started=started, status="running", records=0)
-        .returning(run.c.id)
-    )
-    return int(result.scalar_one())
-
-
-def finish_collector_run(
-    session: Session,
-    run_id: int,
-    status: str,
-    records: int,
-    error: str | None,
-    watermark: datetime | None,
-    finished: datetime,
-) -> None:
-    """Close a collector run; an 'ok' run's watermark is where the next run resumes."""
-    if status not in ("ok", "failed"):
-        raise ValueError(f"a finished run is 'ok' or 'failed', not {status!r}")
-    run = table(s.CollectorRun)
-    session.execute(
-        sql_update(run)
-        .where(run.c.id == run_id)
-        .values(status=status, records=records, error=error, watermark=watermark, finished=finished)
-    )
-
-
-def last_watermark(session: Session, source: str) -> datetime | None:
-    """The watermark of the source's latest successful run; None before the first one."""
-    run = table(s.CollectorRun)
-    return session.execute(
-        select(run.c.watermark)
-        .where(run.c.source == source, run.c.status == "ok")
-        .order_by(run.c.started.desc(), run.c.id.desc())
-        .limit(1)
-    ).scalar()

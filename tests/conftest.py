@@ -11,6 +11,7 @@ reason, when the server is unreachable, unless CI=true, where that is a failure.
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from store.db import Store, normalize_url
+
+# The fake HTTP servers (Jira, GitHub, webhook, ...) serve the tests of several packages.
+sys.path.insert(0, str(Path(__file__).resolve().parent / "fakes"))
 
 PG_URL_ENV = "DSPO_TEST_PG_URL"
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

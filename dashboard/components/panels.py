@@ -82,13 +82,13 @@ def sources_table(sources: pd.DataFrame, names: list[str], now: datetime,
             html.Td(fmt.ago(row["last_success"], now),
                     title=fmt.local_time(row["last_success"], timezone)),
             html.Td(html.Span(badge, **{"data-testid": f"source-status-{name}"})),
-            html.Td(f"{int(row['records']):,}" if pd.notna(row["records"]) else "–",
+            html.Td(f"{int(row['rows_written']):,}" if pd.notna(row["rows_written"]) else "–",
                     className="text-end"),
             html.Td(row["error"] or "", className="text-danger small"),
         ]))
     head = html.Thead(html.Tr([
         *(html.Th(h) for h in ("Source", "Kind", "Last success", "Last run")),
-        html.Th("Records (last run)", className="text-end"), html.Th("Error"),
+        html.Th("Rows written (last run)", className="text-end"), html.Th("Error"),
     ]))
     return html.Table([head, html.Tbody(rows)], className="table table-sm sources-table mb-0")
 

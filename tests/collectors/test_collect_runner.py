@@ -15,8 +15,8 @@ import pytest
 from collectors.runner import run_sources
 from config.schema import FilesSource, SqlKpiQuery, SqlKpisSource
 from store import queries
+from store.collector_runs import last_watermark
 from store.db import Store
-from store.writer import last_watermark
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 DAU = SqlKpiQuery(name="dau", sql="SELECT day AS ts, users AS value FROM daily")

@@ -40,7 +40,7 @@ def test_demo_collects_every_source(demo_env: None) -> None:
     store.dispose()
     assert sorted(status["source"]) == sorted(s.name for s in cfg.sources)
     assert (status["status"] == "ok").all(), status[["source", "status", "error"]]
-    assert (status["records"] > 0).all()
+    assert (status["rows_written"] > 0).all()
 
 
 @pytest.mark.parametrize("product", ["churn", "demand"])

@@ -13,7 +13,7 @@ from store.schema import Base
 
 def test_fresh_database_is_behind_and_says_what_to_run(empty_store):
     assert empty_store.current_revision() is None
-    assert empty_store.head_revision() == "0003"
+    assert empty_store.head_revision() == "0004"
     with pytest.raises(StoreError, match="run: dspo db upgrade"):
         empty_store.check_schema()
 
@@ -43,3 +43,25 @@ def test_every_constraint_and_index_is_named(store):
             assert fk["name"] and fk["name"].startswith("fk_"), (table, fk)
         for ix in inspector.get_indexes(table):
             assert ix["name"], (table, ix)
+
+
+def test_0004_keeps_collector_runs_and_pipeline_runs(empty_store):
+    """A store at 0003 with data upgrades without losing a row: run counts become
+    rows_written, pipeline runs get source = system (adopted later by the writer)."""
+    from sqlalchemy import text
+
+    empty_store.upgrade("0003")
+    with empty_store.engine.begin() as c:
+        c.execute(text("INSERT INTO product (key, name, owner, description) "
+                       "VALUES ('p', 'P', '', '')"))
+        c.execute(text("INSERT INTO collector_run (source, kind, started, status, records) "
+                       "VALUES ('s', 'files', '2026-11-01 00:00:00', 'ok', 42)"))
+        c.execute(text("INSERT INTO pipeline_run (product_id, system, pipeline, run_id, state, "
+                       "start) SELECT id, 'mlflow', 'etl', 'r1', 'success', "
+                       "'2026-11-01 00:00:00' FROM product"))
+    empty_store.upgrade()
+    with empty_store.engine.connect() as c:
+        run = c.execute(text("SELECT rows_written, records_read, status FROM collector_run"))
+        assert run.one() == (42, 0, "ok")
+        pipe = c.execute(text("SELECT source, system, run_id FROM pipeline_run"))
+        assert pipe.one() == ("mlflow", "mlflow", "r1")

@@ -10,7 +10,8 @@ import pytest
 
 from store import queries
 from store import records as r
-from store.writer import finish_collector_run, start_collector_run, write_records
+from store.collector_runs import finish_collector_run, start_collector_run
+from store.writer import write_records
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -20,7 +21,8 @@ EXPECTED = {
     "products": ((), ["key", "name", "owner", "description"]),
     "collector_status": (
         (),
-        ["source", "kind", "started", "finished", "status", "records", "error", "last_success"],
+        ["source", "kind", "started", "finished", "status", "rows_written", "records_read", "error",
+         "last_success"],
     ),
     "series_points": (
         ("churn", "usage", "dau"),
@@ -247,14 +249,16 @@ def world(store):
     with store.session() as session:
         write_records(session, "jira", WORLD)
         run = start_collector_run(session, "jira", "files", T0)
-        finish_collector_run(session, run, "ok", len(WORLD), None, T0, T0 + timedelta(seconds=3))
+        finish_collector_run(session, run, status="ok", rows_written=len(WORLD),
+                             records_read=len(WORLD), error=None, watermark=T0,
+                             finished=T0 + timedelta(seconds=3))
     return store
 
 
 def test_products_and_status(world):
     assert queries.products(world)["key"].tolist() == ["churn", "other"]
     status = queries.collector_status(world)
-    assert status[["source", "status", "records"]].values.tolist() == [["jira", "ok", 26]]
+    assert status[["source", "status", "rows_written"]].values.tolist() == [["jira", "ok", 26]]
     assert status["last_success"].iloc[0] == T0 + timedelta(seconds=3)
 
 

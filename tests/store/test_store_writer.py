@@ -12,14 +12,9 @@ from config.schema import ProductConfig
 from store import queries
 from store import records as r
 from store import schema as s
+from store.collector_runs import finish_collector_run, last_watermark, start_collector_run
 from store.db import StoreError
-from store.writer import (
-    finish_collector_run,
-    last_watermark,
-    start_collector_run,
-    sync_products,
-    write_records,
-)
+from store.writer import sync_products, write_records
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 TABLES = [t.__tablename__ for t in s.Base.__subclasses__()]
@@ -173,14 +168,16 @@ CASES = [
 )
 def test_upsert_is_idempotent_and_updates(store, first, changed, table, column, value):
     with store.session() as session:
-        assert write_records(session, "src", first) == len(first)
+        written = write_records(session, "src", first)
+        assert written.records == len(first) and written.rows >= len(first)
     once = counts(store)
     assert once[table] == 1
     with store.session() as session:
-        assert write_records(session, "src", first) == len(first)
+        again = write_records(session, "src", first)
+        assert (again.records, again.rows) == (len(first), 0)  # nothing new: no row written
     assert counts(store) == once
     with store.session() as session:
-        write_records(session, "src", changed)
+        assert write_records(session, "src", changed).rows == 1
     assert counts(store) == once
     assert one_value(store, table, column) == value
 
@@ -204,7 +201,7 @@ def test_mixed_stream_children_before_parents(store):
         r.Sprint("churn", "42", "S1", "active", T0, None),
     ]
     with store.session() as session:
-        assert write_records(session, "jira", stream) == len(stream)
+        assert write_records(session, "jira", stream).records == len(stream)
     c = counts(store)
     assert (c["product"], c["model"], c["model_version"], c["run"]) == (1, 1, 1, 1)
     assert (c["series"], c["point"], c["backlog_item"], c["item_event"], c["sprint"]) == (
@@ -225,14 +222,14 @@ def test_small_batches_flush_parents_first(store):
         stream += [item, replace(EVENT, item_key=item.key)]
         stream.append(r.Point("churn", r.SeriesKind.USAGE, "dau", T0 + timedelta(days=i), i))
     with store.session() as session:
-        assert write_records(session, "jira", stream, batch_size=2) == 21
+        assert write_records(session, "jira", stream, batch_size=2).records == 21
     c = counts(store)
     assert (c["backlog_item"], c["item_event"], c["point"], c["series"]) == (7, 7, 7, 1)
 
 
 def test_events_of_unknown_items_are_skipped_and_not_counted(store):
     with store.session() as session:
-        assert write_records(session, "jira", [EVENT]) == 0
+        assert write_records(session, "jira", [EVENT]).rows == 0
     assert counts(store)["item_event"] == 0
 
 
@@ -285,23 +282,28 @@ def test_collector_runs_and_watermarks(store):
     with store.session() as session:
         assert last_watermark(session, "mlflow") is None
         ok = start_collector_run(session, "mlflow", "mlflow", T0)
-        finish_collector_run(session, ok, "ok", 10, None, w1, T0 + timedelta(minutes=1))
+        _finish(session, ok, "ok", 10, None, w1, T0 + timedelta(minutes=1))
         bad = start_collector_run(session, "mlflow", "mlflow", T0 + timedelta(hours=1))
-        finish_collector_run(session, bad, "failed", 0, "boom", w2, T0 + timedelta(hours=1))
+        _finish(session, bad, "failed", 0, "boom", w2, T0 + timedelta(hours=1))
         start_collector_run(session, "mlflow", "mlflow", T0 + timedelta(hours=2))
         other = start_collector_run(session, "jira", "files", T0)
-        finish_collector_run(session, other, "ok", 3, None, None, T0 + timedelta(seconds=5))
+        _finish(session, other, "ok", 3, None, None, T0 + timedelta(seconds=5))
     with store.session() as session:
         assert last_watermark(session, "mlflow") == w1
         assert last_watermark(session, "jira") is None
         with pytest.raises(ValueError):
-            finish_collector_run(session, ok, "running", 0, None, None, T0)
+            _finish(session, ok, "running", 0, None, None, T0)
     status = queries.collector_status(store).set_index("source")
     assert status.loc["mlflow", "status"] == "running"
     assert status.loc["mlflow", "started"] == T0 + timedelta(hours=2)
     assert status.loc["mlflow", "last_success"] == T0 + timedelta(minutes=1)
-    assert status.loc["jira", "records"] == 3
+    assert status.loc["jira", "rows_written"] == 3
     assert status.loc["jira", "last_success"] == T0 + timedelta(seconds=5)
+
+
+def _finish(session, run_id, status, rows, error, watermark, finished):
+    finish_collector_run(session, run_id, status=status, rows_written=rows, records_read=rows,
+                         error=error, watermark=watermark, finished=finished)
 
 
 def test_failed_transaction_keeps_earlier_data_and_raises_store_error(store):

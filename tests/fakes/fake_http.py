@@ -59,6 +59,7 @@ class FakeServer:
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self._faults: list[Reply] = []
         self._stall = 0.0
+        self._drip = 0.0
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
@@ -84,6 +85,17 @@ class FakeServer:
     def stall(self, seconds: float) -> None:
         """Hold every later request this long before answering (a hung server)."""
         self._stall = seconds
+
+    def drip(self, seconds_per_byte: float) -> None:
+        """Send every later answer's body one byte at a time, this far apart: each read
+        gets bytes well within any read timeout, yet the answer takes minutes."""
+        self._drip = seconds_per_byte
+
+    def dripping(self) -> float:
+        return self._drip
+
+    def stopping(self) -> threading.Event:
+        return self._stopping
 
     def sent(self, method: str, pattern: str) -> list[Recorded]:
         """The recorded requests of `method` whose path fully matches `pattern`."""
@@ -160,7 +172,18 @@ def _handler_class(fake: FakeServer) -> type[BaseHTTPRequestHandler]:
             for name, value in reply.headers.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(payload)
+            gap = fake.dripping()
+            if not gap:
+                self.wfile.write(payload)
+                return
+            for i in range(len(payload)):
+                if fake.stopping().wait(gap):
+                    return
+                try:
+                    self.wfile.write(payload[i:i + 1])
+                    self.wfile.flush()
+                except OSError:  # the client gave up: what a deadline is for
+                    return
 
         do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
 
