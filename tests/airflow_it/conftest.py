@@ -21,7 +21,7 @@ from .server import AirflowServer, AirflowUnavailable, ensure_venv
 
 @pytest.fixture(scope="session")
 def airflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowServer]:
-    """A running Airflow on 127.0.0.1 with the DAGs of tests/airflow/dags, user admin/admin."""
+    """A running Airflow on 127.0.0.1 with the DAGs of tests/airflow_it/dags, user admin/admin."""
     try:
         airflow_bin = ensure_venv()
     except AirflowUnavailable as e:

@@ -202,7 +202,7 @@ class AirflowServer:
 
     @property
     def dags_folder(self) -> Path:
-        """The copy of tests/airflow/dags Airflow parses (a copy, so tests may add DAG files)."""
+        """The copy of tests/airflow_it/dags Airflow parses (a copy, so tests may add DAG files)."""
         return self.home / "dags"
 
     @property

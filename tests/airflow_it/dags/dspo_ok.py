@@ -1,7 +1,7 @@
 """A DAG whose runs succeed: the happy path a dspo Airflow collector must read.
 
 `score` sleeps about a second so the task instances have non-zero durations, which a
-collector turns into run-time KPIs. Parsed only by the test Airflow (tests/airflow/server.py).
+collector turns into run-time KPIs. Parsed only by the test Airflow (tests/airflow_it/server.py).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """A DAG whose runs fail: `train` exits 1 with no retries, so `publish` ends upstream_failed.
 
 A collector must report the run as failed, name the failing task, and tell the task that never
-ran apart from the one that broke. Parsed only by the test Airflow (tests/airflow/server.py).
+ran apart from the one that broke. Parsed only by the test Airflow (tests/airflow_it/server.py).
 """
 
 from __future__ import annotations
