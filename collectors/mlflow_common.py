@@ -7,9 +7,12 @@ choices live here once:
   `mlflow.set_tracking_uri`, so two sources pointing at two servers never see each other.
 - MLflow's HTTP client retries for about four minutes by default (7 retries, backoff 2),
   which would hold a collect job hostage to one dead server. Each call made through the
-  reader runs with short retry settings (`SHORT_HTTP_RETRIES`) unless the operator has set
-  the variable in the environment; the settings are restored after the call, so the rest of
-  the process keeps MLflow's defaults.
+  reader runs with the source's `read_timeout` and `retries` (MLflow's own backoff with
+  jitter, which honours Retry-After) unless the operator has set the variables in the
+  environment; they are restored after the call, so the rest of the process keeps
+  MLflow's defaults. MLflow reads them from the process environment, so when several
+  MLflow sources run at once the first one's values hold for the overlap. Each call also
+  checks the run's deadline first; the runner's deadline bounds the whole run.
 - A database-backed tracking URI (postgresql://...) gets one quick connection probe first:
   MLflow's own engine creation retries for about 100 s. A sqlite:/// file must exist:
   MLflow would otherwise create an empty database and the collector would happily report
@@ -33,6 +36,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from collectors.base import Collector, SourceError
+from config.sources import SourceBase
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -90,9 +94,20 @@ def to_ms(value: datetime) -> int:
     return int(value.timestamp() * 1000)
 
 
+def http_env(settings: SourceBase | None) -> dict[str, str]:
+    """MLflow's HTTP settings for one source: its read timeout and retries."""
+    if settings is None:
+        return SHORT_HTTP_RETRIES
+    return {
+        **SHORT_HTTP_RETRIES,
+        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": str(settings.retries),
+        "MLFLOW_HTTP_REQUEST_TIMEOUT": str(max(1, int(settings.read_timeout.total_seconds()))),
+    }
+
+
 @contextmanager
-def mlflow_env() -> Iterator[None]:
-    """Short HTTP retries and no telemetry for the duration of one MLflow call.
+def mlflow_env(settings: SourceBase | None = None) -> Iterator[None]:
+    """The source's HTTP timeout and retries, and no telemetry, for one MLflow call.
 
     Reference-counted so overlapping calls from several threads restore the environment
     only when the last one leaves; variables the operator set are never touched.
@@ -100,7 +115,7 @@ def mlflow_env() -> Iterator[None]:
     global _env_users
     with _env_lock:
         if _env_users == 0:
-            for key, value in {**QUIET_ENV, **SHORT_HTTP_RETRIES}.items():
+            for key, value in {**QUIET_ENV, **http_env(settings)}.items():
                 if key not in os.environ:
                     os.environ[key] = value
                     _env_set.append(key)
@@ -179,8 +194,9 @@ class MlflowReader:
         import sqlalchemy.exc
         from mlflow.exceptions import MlflowException
 
+        self.collector.deadline.check(action)
         try:
-            with mlflow_env():
+            with mlflow_env(self.collector.settings):
                 return fn(*args, **kwargs)
         except (
             MlflowException,
@@ -355,7 +371,7 @@ class MlflowReader:
         missing: list[str] = []
         for name in names:
             try:
-                with mlflow_env():
+                with mlflow_env(self.collector.settings):
                     models.append(self.client.get_registered_model(name))
             except MlflowException as e:
                 if e.get_http_status_code() != 404:

@@ -12,7 +12,8 @@ ts). The rows a query returns are taken as they are, including points at or afte
 Naive `ts` values are taken as UTC. A row with an empty `value` is skipped (no measurement);
 a non-numeric value or an unparseable or empty `ts` fails the run, naming the query. The
 database is opened read-only (see `collectors.frames`); an unreachable database is a
-retriable error, a failing query a fatal one.
+retriable error, a failing query a fatal one. Each query may run for `read_timeout` (capped
+at what is left of the run's deadline) before the database cancels it.
 """
 
 from __future__ import annotations
@@ -40,8 +41,13 @@ class SqlKpisCollector(Collector[SqlKpisSource]):
     def collect(self, since: datetime | None, until: datetime) -> Iterator[Record]:
         params = {"since": since or EPOCH, "until": until}
         for query in self.settings.queries:
+            limits = self.settings
             try:
-                frame = read_sql(self.settings.url, query.sql, params=params)
+                frame = read_sql(
+                    self.settings.url, query.sql, params=params,
+                    timeout=self.deadline.cap(limits.read_timeout.total_seconds()),
+                    connect_timeout=self.deadline.cap(limits.connect_timeout.total_seconds()),
+                )
             except FrameError as e:
                 raise self.fail(f"query {query.name!r}: {e.problem}", retriable=e.retriable) from e
             yield from self._points(query, frame)
