@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import ClassVar, Literal
 
 import pytest
@@ -24,7 +24,7 @@ from config.sources import SourceBase
 from store.records import Point, Record, SeriesKind
 
 TOKEN = "s3cr3t-t0ken-value"
-T0 = datetime(2026, 3, 2, 9)
+T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
 
 class PagesSource(SourceBase):
@@ -129,7 +129,8 @@ def test_a_dripping_answer_is_cut_at_the_deadline() -> None:
 
 def test_malformed_json_fails_clearly_and_is_not_retried() -> None:
     with FakeServer() as fake:
-        fake.route("GET", "/values", lambda _r, _m: Reply(200, "{not json", content_type="text/html"))
+        fake.route("GET", "/values",
+                   lambda _r, _m: Reply(200, "{not json", content_type="text/html"))
         with pytest.raises(FatalSourceError, match=r"not JSON \(starts '\{not json'\)"):
             collect(fake.url)
         assert len(fake.requests) == 1

@@ -30,7 +30,10 @@ from store.db import Store
 from store.records import Point, Record, SeriesKind
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
-ITEMS = "key,title,type,status,status_category,points,created\nA-1,First,Story,Done,done,3,2026-02-01T10:00:00Z\n"
+ITEMS = (
+    "key,title,type,status,status_category,points,created\n"
+    "A-1,First,Story,Done,done,3,2026-02-01T10:00:00Z\n"
+)
 RELEASE = threading.Event()  # set at teardown so no test thread outlives its test for long
 BARRIER = threading.Barrier(2, timeout=10)
 
@@ -226,7 +229,8 @@ def test_a_runaway_postgresql_query_is_cancelled_by_statement_timeout(
 ) -> None:
     runaway = SqlKpisSource(
         name="runaway", kind="sql_kpis", product="p", url=pg_url,
-        queries=[SqlKpiQuery(name="sleepy", sql="SELECT now() AS ts, 1 AS value FROM pg_sleep(60)")],
+        queries=[SqlKpiQuery(name="sleepy",
+                             sql="SELECT now() AS ts, 1 AS value FROM pg_sleep(60)")],
         read_timeout=timedelta(seconds=1), deadline=timedelta(seconds=30),
     )
     t0 = time.monotonic()
