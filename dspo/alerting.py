@@ -59,6 +59,12 @@ def evaluate_command(config_path: Path, now: datetime | None = None) -> int:
         store.dispose()
 
 
+def evaluate_and_print(store: Store, cfg: DspoConfig, now: datetime) -> None:
+    """One alerting cycle of `cfg`'s rules on an open store, with its summary printed."""
+    results, report = evaluate_and_deliver(store, cfg, now)
+    print_summary(results, report)
+
+
 def evaluate_if_configured(config_path: Path) -> None:
     """After a collect cycle (`dspo collect --every`, `dspo demo`): alerts, when rules exist."""
     cfg = load_config(config_path)

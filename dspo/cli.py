@@ -103,27 +103,40 @@ def collect(
     source: Annotated[
         list[str] | None, typer.Option("--source", "-s", help="Only these sources.")
     ] = None,
+    loop: Annotated[
+        bool, typer.Option("--loop", help="Keep collecting, each source on its `interval`; "
+                           "alert rules are evaluated after the sources they read.")
+    ] = False,
     every: Annotated[
-        int | None, typer.Option(help="Repeat every N seconds (the compose collector loop).")
+        int | None, typer.Option(help="With --loop (implied): every source every N seconds, "
+                                 "whatever its interval.")
     ] = None,
+    parallel: Annotated[int, typer.Option(help="Sources collected at once.", min=1)] = 4,
     debug: DebugOption = False,
 ) -> None:
-    """Collect every enabled source once (or every N seconds) into the store."""
-    import time
+    """Collect every enabled source once (exit 2 if one failed), or keep collecting (--loop)."""
+    from datetime import timedelta
 
-    from dspo.collecting import collect_all
+    from dspo.collecting import collect_all, collect_loop
 
-    while True:
-        started = time.monotonic()
-        with _guarded(debug):
-            failed = collect_all(config, only=source or None)
-            if every is not None:
-                from dspo.alerting import evaluate_if_configured
+    with _guarded(debug):
+        if loop or every is not None:
+            collect_loop(config, only=source or None, parallel=parallel,
+                         every=timedelta(seconds=every) if every is not None else None)
+            return
+        failed = collect_all(config, only=source or None, parallel=parallel)
+    if failed:
+        raise typer.Exit(2)
 
-                evaluate_if_configured(config)
-        if every is None:
-            break
-        time.sleep(max(0.0, every - (time.monotonic() - started)))
+
+@app.command()
+def sources(config: ConfigOption = DEFAULT_CONFIG, debug: DebugOption = False) -> None:
+    """Each source's last run: status, duration, rows written, records read, last success,
+    error (exit 2 if a source's last run failed)."""
+    from dspo.collecting import print_sources
+
+    with _guarded(debug):
+        failed = print_sources(config)
     if failed:
         raise typer.Exit(2)
 
@@ -135,16 +148,16 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8050,
     debug: DebugOption = False,
 ) -> None:
-    """Serve the dashboard (development server; use gunicorn for production)."""
+    """Serve the dashboard and the push API (development server; gunicorn for production)."""
     from config.loader import load_config
-    from dashboard.app import create_app
+    from dspo.web import create_web_app
     from store.db import Store
 
     with _guarded(debug):
         cfg = load_config(config)
         store = Store(cfg.store.url)
         store.upgrade()
-        dash_app = create_app(cfg, store)
+        dash_app = create_web_app(cfg, store)
     typer.echo(f"dspo dashboard: http://{host}:{port}/  (Ctrl+C to stop)")
     dash_app.run(host=host, port=port, debug=False)
 
