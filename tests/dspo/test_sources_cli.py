@@ -1,0 +1,40 @@
+"""`dspo sources`: what each configured source's last run did, failures with their error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from dspo.cli import app
+
+
+def test_sources_lists_each_last_run_and_exits_2_on_a_failure(tmp_path: Path) -> None:
+    items = tmp_path / "items.csv"
+    items.write_text("key,title,type,status,status_category,points,created\n"
+                     "A-1,First,Story,Done,done,3,2026-02-01T10:00:00Z\n"
+                     "A-2,Second,Bug,To Do,todo,1,2026-02-02T10:00:00Z\n")
+    config = tmp_path / "dspo.yaml"
+    config.write_text(f"""
+store: {{url: "sqlite:///{tmp_path / 'dspo.db'}"}}
+products: [{{key: p, name: P}}]
+sources:
+  - {{name: backlog, kind: files, product: p, items: {items}}}
+  - {{name: gone, kind: files, product: p, items: {tmp_path / 'missing.csv'}}}
+  - {{name: later, kind: files, product: p, items: {items}, enabled: false}}
+""")
+    runner = CliRunner()
+    collected = runner.invoke(app, ["collect", "-c", str(config)])
+    assert collected.exit_code == 2, collected.output
+    again = runner.invoke(app, ["collect", "-c", str(config), "-s", "backlog"])
+    assert again.exit_code == 0, again.output
+    assert "0" in again.output  # rows written by a run with nothing new
+
+    shown = runner.invoke(app, ["sources", "-c", str(config)], terminal_width=200)
+    assert shown.exit_code == 2, shown.output
+    lines = {line.split()[0]: line.split() for line in shown.output.splitlines() if line.strip()}
+    assert lines["backlog"][4] == "ok" and lines["backlog"][6] == "0"  # rows written
+    assert int(lines["backlog"][7]) >= 2  # records read: both items (and any key listing)
+    assert lines["gone"][4] == "failed"
+    assert lines["later"][3:5] == ["–", "disabled"]
+    assert "gone:" in shown.output and "missing.csv" in shown.output
