@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
+from dspo import collecting
 from dspo.cli import app
 
 
-def test_sources_lists_each_last_run_and_exits_2_on_a_failure(tmp_path: Path) -> None:
+def test_sources_lists_each_last_run_and_exits_2_on_a_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(collecting.console, "width", 200)  # a wide terminal: no ellipses
     items = tmp_path / "items.csv"
     items.write_text("key,title,type,status,status_category,points,created\n"
                      "A-1,First,Story,Done,done,3,2026-02-01T10:00:00Z\n"
@@ -30,7 +35,7 @@ sources:
     assert again.exit_code == 0, again.output
     assert "0" in again.output  # rows written by a run with nothing new
 
-    shown = runner.invoke(app, ["sources", "-c", str(config)], terminal_width=200)
+    shown = runner.invoke(app, ["sources", "-c", str(config)])
     assert shown.exit_code == 2, shown.output
     lines = {line.split()[0]: line.split() for line in shown.output.splitlines() if line.strip()}
     assert lines["backlog"][4] == "ok" and lines["backlog"][6] == "0"  # rows written
