@@ -38,8 +38,9 @@ sources:
     shown = runner.invoke(app, ["sources", "-c", str(config)])
     assert shown.exit_code == 2, shown.output
     lines = {line.split()[0]: line.split() for line in shown.output.splitlines() if line.strip()}
-    assert lines["backlog"][4] == "ok" and lines["backlog"][6] == "0"  # rows written
-    assert int(lines["backlog"][7]) >= 2  # records read: both items (and any key listing)
-    assert lines["gone"][4] == "failed"
+    # name, kind, product, last run (date and time), status, seconds, rows written, read
+    assert lines["backlog"][5] == "ok" and lines["backlog"][7] == "0"
+    assert int(lines["backlog"][8]) >= 2  # records read: both items (and any key listing)
+    assert lines["gone"][5] == "failed"
     assert lines["later"][3:5] == ["–", "disabled"]
     assert "gone:" in shown.output and "missing.csv" in shown.output
