@@ -9,6 +9,7 @@ and are re-exported here, so there is one module to import.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -47,6 +48,7 @@ __all__ = [
     "model_versions",
     "outbox",
     "pipeline_runs",
+    "pipeline_tasks",
     "products",
     "resolve_version",
     "runs",
@@ -115,6 +117,23 @@ def collector_status(store: Store) -> pd.DataFrame:
         "last_success",
     ]
     return read(store, stmt, columns, times=["started", "finished", "last_success"])
+
+
+RUN_COLUMNS = ["source", "kind", "started", "finished", "status", "rows_written",
+               "records_read", "error", "holder"]
+
+
+def collector_runs(store: Store, source: str, limit: int = 20) -> pd.DataFrame:
+    """A source's latest runs, newest first; bounded by `limit` whatever its history."""
+    C = s.CollectorRun
+    stmt = (
+        select(C.source, C.kind, C.started, C.finished, C.status, C.rows_written,
+               C.records_read, C.error, C.holder)
+        .where(C.source == source)
+        .order_by(C.started.desc(), C.id.desc())
+        .limit(limit)
+    )
+    return read(store, stmt, RUN_COLUMNS, times=["started", "finished"])
 
 
 def model_versions(store: Store, product: str, model: str | None = None) -> pd.DataFrame:
@@ -274,17 +293,54 @@ def data_quality(store: Store, product: str, dataset: str | None = None) -> pd.D
     return df
 
 
+PIPELINE_RUN_COLUMNS = [
+    "system", "pipeline", "run_id", "state", "start", "end", "trigger", "url", "run_type",
+    "duration",
+]  # fmt: skip
+
+
 def pipeline_runs(store: Store, product: str, since: datetime | None = None) -> pd.DataFrame:
+    """Runs of the product's pipelines by start; `duration` is the system's own seconds
+    (Airflow's), NaN where the system reports none."""
     R = s.PipelineRun
-    stmt = _of(
-        select(R.system, R.pipeline, R.run_id, R.state, R.start, R.end, R.trigger, R.url),
-        product,
-        R.product_id,
-    )
+    stmt = _of(select(*(getattr(R, c) for c in PIPELINE_RUN_COLUMNS)), product, R.product_id)
     if since is not None:
         stmt = stmt.where(R.start >= since)
-    columns = ["system", "pipeline", "run_id", "state", "start", "end", "trigger", "url"]
-    return read(store, stmt.order_by(R.start, R.run_id), columns, times=["start", "end"])
+    return read(store, stmt.order_by(R.start, R.run_id), PIPELINE_RUN_COLUMNS,
+                times=["start", "end"], dtypes={"duration": "float64"})
+
+
+PIPELINE_TASK_COLUMNS = [
+    "pipeline", "run_id", "run_state", "run_start", "task_id", "map_index", "state", "start",
+    "end", "duration", "try_number", "operator",
+]  # fmt: skip
+
+
+def pipeline_tasks(
+    store: Store, product: str, start: datetime, end: datetime,
+    states: Sequence[str] | None = None, limit: int = 500,
+) -> pd.DataFrame:
+    """Task instances of the runs started in [start, end), newest run first, at most `limit`
+    rows; `states` keeps only tasks in those states (the system's own words, e.g. failed).
+
+    Bounded by the page's date range (the (product_id, start) index on pipeline_run) and
+    by `limit`, so a page never reads a pipeline's whole task history.
+    """
+    R, T = s.PipelineRun, s.PipelineTask
+    stmt = _of(
+        select(R.pipeline, R.run_id, R.state, R.start, T.task_id, T.map_index, T.state,
+               T.start, T.end, T.duration, T.try_number, T.operator)
+        .select_from(T)
+        .join(R, R.id == T.run_id),
+        product,
+        R.product_id,
+    ).where(R.start >= start, R.start < end)
+    if states is not None:
+        stmt = stmt.where(T.state.in_(list(states)))
+    stmt = stmt.order_by(R.start.desc(), R.run_id, T.start.is_(None), T.start, T.task_id,
+                         T.map_index).limit(limit)
+    return read(store, stmt, PIPELINE_TASK_COLUMNS, times=["run_start", "start", "end"],
+                dtypes={"duration": "float64"})
 
 
 def sprints(store: Store, product: str) -> pd.DataFrame:
