@@ -30,6 +30,7 @@ SHOTS = {
     "usage.png": ("/usage?product=churn", "#usage-kpi-dau .js-plotly-plot"),
     "dora.png": ("/dora?product=demand", "#dora-promotions"),
     "map.png": ("/map?product=churn", "#map-graph canvas"),
+    "sources.png": ("/sources?product=churn", "#sources-summary"),
 }
 
 
