@@ -226,3 +226,58 @@ def _describe(error: Exception, source: SourceBase) -> str:
     if isinstance(error, SourceError):
         return str(error)
     return f"source {source.name!r}: {type(error).__name__}: {error}"
+
+
+# ------------------------------------------------------------ pushed records
+
+
+def write_pushed(
+    store: Store,
+    source: SourceBase,
+    records: Sequence[Record],
+    *,
+    clock: Callable[[], datetime] = _utcnow,
+    rejected: str | None = None,
+) -> SourceResult:
+    """Write what a push source was sent, and its `collector_run` row, in one transaction.
+
+    The push API's path into the store: the writer and run bookkeeping of a collection,
+    so a push shows on the Sources page and in `dspo sources` like any run (its watermark
+    is the push time). With `rejected` (why the API refused the payload) nothing is
+    written and a failed run records the reason. A failed write is recorded and returned
+    as `failed`; only a store that cannot even record that raises (`StoreError`).
+    """
+    kind = str(getattr(source, "kind", "push"))
+    started = clock()
+    t0 = time.perf_counter()
+    if rejected is not None:
+        error = f"source {source.name!r} (push API): {rejected}"
+        return _push_failed(store, source, kind, started, t0, len(records), error, clock)
+    try:
+        with store.writing(), store.session() as s:
+            run_id = start_collector_run(s, source.name, kind, started, this_holder())
+            written = write_records(s, source.name, records)
+            finish_collector_run(
+                s, run_id, status="ok", rows_written=written.rows, records_read=len(records),
+                error=None, watermark=started, finished=clock(),
+            )
+    except Exception as e:  # any failed write is recorded like a failed collection
+        log.warning("push failed: %s", _describe(e, source), exc_info=True)
+        return _push_failed(store, source, kind, started, t0, len(records),
+                            _describe(e, source), clock)
+    return SourceResult(source.name, kind, "ok", written.rows, time.perf_counter() - t0,
+                        records=len(records))
+
+
+def _push_failed(
+    store: Store, source: SourceBase, kind: str, started: datetime, t0: float, records: int,
+    error: str, clock: Callable[[], datetime],
+) -> SourceResult:
+    with store.writing(), store.session() as s:
+        run_id = start_collector_run(s, source.name, kind, started, this_holder())
+        finish_collector_run(
+            s, run_id, status="failed", rows_written=0, records_read=records, error=error,
+            watermark=None, finished=clock(),
+        )
+    return SourceResult(source.name, kind, "failed", 0, time.perf_counter() - t0, error,
+                        records=records)

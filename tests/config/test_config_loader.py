@@ -98,7 +98,8 @@ def test_not_a_mapping_and_bad_yaml() -> None:
 @pytest.mark.parametrize("name", ["demo.yaml", "example.yaml", "compose.yaml"])
 def test_shipped_configs_are_valid(name: str) -> None:
     env = {"FEATURES_DB_PASSWORD": "x", "PRODUCT_DB_PASSWORD": "x",
-           "DSPO_STORE_URL": "postgresql+psycopg://u@h/d", "MLFLOW_TRACKING_URI": "http://m"}
+           "DSPO_STORE_URL": "postgresql+psycopg://u@h/d", "MLFLOW_TRACKING_URI": "http://m",
+           "JENKINS_PUSH_TOKEN": "x" * 32}
     cfg = load_config(ROOT / "config" / name, env=env)
     assert cfg.products
 
