@@ -11,10 +11,11 @@ import copy
 import io
 import json
 import logging
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from push_helpers import JENKINS, OTHER_TOKEN, TOKEN, app_for, auth
+from push_helpers import JENKINS, NOW, OTHER_TOKEN, TOKEN, app_for, auth
 from sqlalchemy import func, select
 
 from collectors.push import api, examples
@@ -322,3 +323,17 @@ def test_pushes_show_on_the_sources_status(store: Store) -> None:
         "push", "ok", 3, 3)  # the latest push: a run and its two tasks
     assert row["error"] is None
     assert row["last_success"] == row["finished"]
+
+
+def test_the_sources_page_judges_a_push_source_on_its_interval(store: Store) -> None:
+    from config.schema import ProductConfig
+    from dashboard.services.sources import build_sources
+    from kpis.health import Status
+
+    _post(app_for(store).test_client(), "metrics", examples.METRIC_POINTS)
+    product = ProductConfig(key="churn", name="Churn")
+    fresh, = build_sources(store, product, [JENKINS], as_of=NOW + timedelta(minutes=20))
+    assert (fresh.kind, fresh.health.status, fresh.summary.rows_written) == (
+        "push", Status.GREEN, 6)  # 3 points, their 2 series, the product
+    stale, = build_sources(store, product, [JENKINS], as_of=NOW + timedelta(minutes=31))
+    assert stale.health.status == Status.RED  # no push for two intervals (15m each)
