@@ -100,6 +100,7 @@ def test_shipped_configs_are_valid(name: str) -> None:
     env = {"FEATURES_DB_PASSWORD": "x", "PRODUCT_DB_PASSWORD": "x",
            "DSPO_STORE_URL": "postgresql+psycopg://u@h/d", "MLFLOW_TRACKING_URI": "http://m",
            "JENKINS_PUSH_TOKEN": "x" * 32}
+    env["AIRFLOW_PASSWORD"] = "x"
     cfg = load_config(ROOT / "config" / name, env=env)
     assert cfg.products
 

@@ -63,7 +63,13 @@ EXPECTED = {
     ),
     "pipeline_runs": (
         ("churn",),
-        ["system", "pipeline", "run_id", "state", "start", "end", "trigger", "url"],
+        ["system", "pipeline", "run_id", "state", "start", "end", "trigger", "url", "run_type",
+         "duration"],
+    ),
+    "pipeline_tasks": (
+        ("churn", T0, T0 + 30 * DAY),
+        ["pipeline", "run_id", "run_state", "run_start", "task_id", "map_index", "state",
+         "start", "end", "duration", "try_number", "operator"],
     ),
     "sprints": (
         ("churn",),
@@ -123,6 +129,7 @@ TIME_COLUMNS = {
     "opened_at",
     "delivered_at",
     "starts_at",
+    "run_start",
 }
 
 
@@ -211,7 +218,11 @@ WORLD: list[r.Record] = [
     r.DriftReport("churn", "scoring", T0, T0 + 7 * DAY, False, 0.0, 0, 4),
     r.DriftReport("churn", "billing", T0, T0 + 7 * DAY, False, 0.25, 1, 4),
     r.DataQuality("churn", "scoring", T0, 1000, 4, 0.01, ("added: city",)),
-    r.PipelineRun("churn", "airflow", "train", "a2", r.PipelineState.FAILED, T0 + DAY),
+    r.PipelineRun("churn", "airflow", "train", "a2", r.PipelineState.FAILED, T0 + DAY,
+                  run_type="scheduled", duration=40.0),
+    r.PipelineTask("churn", "a2", "publish", "upstream_failed", try_number=0),
+    r.PipelineTask("churn", "a2", "train", "failed", T0 + DAY, T0 + DAY + DAY / 96, 900.0, 1),
+    r.PipelineTask("churn", "a1", "train", "success", T0, T0 + DAY / 2, 43200.0, 1),
     r.PipelineRun(
         "churn",
         "airflow",
@@ -258,7 +269,7 @@ def world(store):
 def test_products_and_status(world):
     assert queries.products(world)["key"].tolist() == ["churn", "other"]
     status = queries.collector_status(world)
-    assert status[["source", "status", "rows_written"]].values.tolist() == [["jira", "ok", 26]]
+    assert status[["source", "status", "rows_written"]].values.tolist() == [["jira", "ok", 29]]
     assert status["last_success"].iloc[0] == T0 + timedelta(seconds=3)
 
 
@@ -345,6 +356,18 @@ def test_data_quality_and_pipelines(world):
     assert runs["run_id"].tolist() == ["a1", "a2"]
     assert runs["state"].tolist() == ["success", "failed"]
     assert queries.pipeline_runs(world, "churn", since=T0 + DAY)["run_id"].tolist() == ["a2"]
+    assert runs["duration"].isna().tolist() == [True, False]
+    assert runs["run_type"].tolist() == [None, "scheduled"]
+    # Tasks of runs started in the range, newest run first, tasks that ran before those
+    # that never did; filtered by the system's state word.
+    tasks = queries.pipeline_tasks(world, "churn", T0, T0 + 2 * DAY)
+    assert tasks[["run_id", "task_id", "state"]].values.tolist() == [
+        ["a2", "train", "failed"], ["a2", "publish", "upstream_failed"], ["a1", "train", "success"]]
+    assert tasks["duration"].tolist()[0] == 900.0 and pd.isna(tasks["start"].iloc[1])
+    failed = queries.pipeline_tasks(world, "churn", T0 + DAY, T0 + 2 * DAY, states=["failed"])
+    assert failed["task_id"].tolist() == ["train"]
+    assert queries.pipeline_tasks(world, "churn", T0 + 2 * DAY, T0 + 3 * DAY).empty
+    assert len(queries.pipeline_tasks(world, "churn", T0, T0 + 2 * DAY, limit=2)) == 2
 
 
 def test_delivery(world):
