@@ -1,35 +1,42 @@
 """Backlog items, sprints and item history from CSV or JSON exports (dspo's own or Jira's).
 
-Many teams cannot give dspo an API token but can export a CSV each sprint. Three files:
+Many teams cannot give dspo an API token but can export a CSV each sprint. Three files
+(columns and Jira's names for them in `collectors/files_rows.py`):
 
 * items (required): `key, title, type, status, status_category, points, epic, sprint,
-  created, resolved, labels, url`, or Jira's export names: Issue key, Summary, Issue Type,
+  created, resolved, labels, url`, or Jira's export names (Issue key, Summary, Issue Type,
   Status, Status Category, Custom field (Story Points) / Story Points / Story point
   estimate, Custom field (Epic Link) / Parent key / Parent, Sprint, Created, Resolved,
-  Labels. Jira repeats a column once per value: every Labels column is read, and of the
+  Labels). Jira repeats a column once per value: every Labels column is read, and of the
   Sprint columns the last non-empty one is the item's current sprint. Labels in one cell
-  may also be separated by commas or semicolons. Without a status category, common
-  statuses map to one (To Do/Backlog/Open -> todo, In Progress/In Review/Review ->
-  in_progress, Done/Closed/Resolved -> done, and a few more); another status needs the
-  column. Sprint names are mapped to sprint ids through the sprints file; a value found
-  there neither as id nor as name is kept as is. With `base_url`, url = base_url + key
-  (a '/' is added unless base_url ends with '/', '=' or '#').
+  may also be separated by commas or semicolons. Without a status category, the status
+  is mapped to one through `status_categories` over a built-in map of common statuses
+  (To Do/Backlog/Open -> todo, In Progress/In Review/Review -> in_progress,
+  Done/Closed/Resolved -> done, and a few more). Sprint names are mapped to sprint ids
+  through the sprints file; a value found there neither as id nor as name is kept as is.
+  With `base_url`, url = base_url + key (a '/' is added unless base_url ends with '/',
+  '=' or '#').
 * sprints: `external_id` (or Sprint Id, id), name, state (future/active/closed), start,
   end, completed, goal.
-* history: `item_key, ts, field, from, to`; field is status, status_category, points or
-  sprint; empty from/to means none.
+* history: `item_key, ts, field, from, to`, or a Jira changelog (Issue key, Created,
+  Field, fromString, toString). Fields read: status, status_category, points (also Story
+  Points, Story point estimate) and sprint; changes of any other field (assignee, Rank,
+  resolution...) are skipped and their names logged. An item whose history has `status`
+  changes but no `status_category` ones (Jira logs only status) gets a status category
+  change for every status change that crosses categories, through the same map as items:
+  so cycle time starts when work moved to an in-progress status, not at creation.
 
-Headers match case-insensitively, '_' and ' ' alike; other columns are ignored. JSON files
-hold a list of objects with the same names (a list value counts as repeated columns).
-Dates are ISO 8601 or Jira's "26/Nov/26 9:15 AM" (also with a 4-digit year, a 24-hour
-time, or no time); times without a zone are taken as UTC.
+Times without an offset are in `timezone` (Jira's CSV export writes the exporting user's
+local time). Bad rows refuse the whole file: a row with no key, an unparseable date or
+points, an unknown state or status, an unterminated quote, a short row fails the run
+with a FatalSourceError naming the file and its line or object. The runner then rolls
+back, so the store keeps the last good import instead of a silently partial one. Rows
+repeating a key: the last one wins. An empty file is logged as a warning and imports
+nothing from it (the store keeps what it had: an export job that wrote nothing is more
+likely broken than the backlog empty).
 
-Bad rows refuse the whole file. A row with no key, an unparseable date or points, an
-unknown state, field or status fails the run with a FatalSourceError naming the file, its
-line (CSV lines counted from the header as line 1; the line where a multi-line row starts)
-or object number (JSON, from 1), and the field. The runner then rolls back, so the store
-keeps the last good import instead of a silently partial one. Rows repeating a key: the
-last one wins.
+Deletions: the items and sprints files are complete lists, so the items and sprints of
+this source that a non-empty file no longer lists are deleted (`Present`).
 
 Files are small, so every run re-reads them in full; upserts make that idempotent.
 """
@@ -38,65 +45,43 @@ from __future__ import annotations
 
 import csv
 import json
-import math
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+import logging
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from collectors.base import Collector
+from collectors.deadline import Deadline
+from collectors.files_rows import (
+    HISTORY_COLUMNS,
+    ITEM_COLUMNS,
+    SPRINT_COLUMNS,
+    Row,
+    RowError,
+    norm,
+    parse_points,
+    read_rows,
+)
 from config.schema import FilesSource
 from store.records import (
     BacklogItem,
+    Entity,
     ItemEvent,
     ItemField,
+    Present,
     Record,
     Sprint,
     StatusCategory,
-    utc,
 )
 
-RecordT = TypeVar("RecordT", BacklogItem, Sprint, ItemEvent)
+log = logging.getLogger(__name__)
+
+RecordT = TypeVar("RecordT", BacklogItem, Sprint)
 SprintIds = Callable[[str | None], str | None]
 """Maps a sprint name or id as an item file gives it to the sprint's external id."""
 
-ITEM_COLUMNS: dict[str, tuple[str, ...]] = {
-    "key": ("key", "issue key"),
-    "title": ("title", "summary"),
-    "type": ("type", "issue type"),
-    "status": ("status",),
-    "status_category": ("status category",),
-    "points": (
-        "points",
-        "custom field (story points)",
-        "story points",
-        "custom field (story point estimate)",
-        "story point estimate",
-    ),
-    "epic": ("epic", "custom field (epic link)", "epic link", "parent key", "parent"),
-    "sprint": ("sprint",),
-    "created": ("created",),
-    "resolved": ("resolved",),
-    "labels": ("labels",),
-    "url": ("url",),
-}
-SPRINT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "external_id": ("external id", "sprint id", "id"),
-    "name": ("name", "sprint name", "sprint"),
-    "state": ("state",),
-    "start": ("start", "start date"),
-    "end": ("end", "end date"),
-    "completed": ("completed", "complete date", "completed date"),
-    "goal": ("goal", "sprint goal"),
-}
-HISTORY_COLUMNS: dict[str, tuple[str, ...]] = {
-    "item_key": ("item key", "key", "issue key"),
-    "ts": ("ts", "date", "changed"),
-    "field": ("field",),
-    "from": ("from", "from value"),
-    "to": ("to", "to value"),
-}
 CATEGORIES: dict[str, StatusCategory] = {
     **dict.fromkeys(("todo", "to do", "new"), StatusCategory.TODO),
     **dict.fromkeys(("in progress", "indeterminate"), StatusCategory.IN_PROGRESS),
@@ -119,158 +104,31 @@ STATUS_DEFAULTS: dict[str, StatusCategory] = {
         StatusCategory.DONE,
     ),
 }
+# Field names of a history file, dspo's and Jira's changelog's, by canonical field.
+HISTORY_FIELDS: dict[str, ItemField] = {
+    "status": ItemField.STATUS,
+    "status category": ItemField.STATUS_CATEGORY,
+    **dict.fromkeys(
+        ("points", "story points", "story point estimate", "custom field (story points)",
+         "custom field (story point estimate)"),
+        ItemField.POINTS,
+    ),
+    "sprint": ItemField.SPRINT,
+}
 # fmt: on
 SPRINT_STATES = ("future", "active", "closed")
-JIRA_DATE_FORMATS = (
-    "%d/%b/%y %I:%M %p",
-    "%d/%b/%Y %I:%M %p",
-    "%d/%b/%y %H:%M",
-    "%d/%b/%Y %H:%M",
-    "%d/%b/%y",
-    "%d/%b/%Y",
-)
-
-
-class RowError(ValueError):
-    """One bad value; the collector adds the file and line and fails the run."""
-
-    def __init__(self, where: str, field: str, problem: str) -> None:
-        super().__init__(f"{where}: {field}: {problem}")
-
-
-@dataclass(frozen=True)
-class Row:
-    """One record of a file: where it is (for errors) and its cells by canonical field."""
-
-    where: str
-    cells: Mapping[str, Sequence[str]]
-
-    def first(self, field: str) -> str | None:
-        return next((v for v in self.cells.get(field, ()) if v), None)
-
-    def last(self, field: str) -> str | None:
-        return next((v for v in reversed(self.cells.get(field, ())) if v), None)
-
-    def all(self, field: str) -> list[str]:
-        return [v for v in self.cells.get(field, ()) if v]
-
-    def required(self, field: str) -> str:
-        value = self.first(field)
-        if value is None:
-            raise RowError(self.where, field, "missing")
-        return value
-
-    def time(self, field: str) -> datetime | None:
-        value = self.first(field)
-        return None if value is None else parse_time(value, self.where, field)
-
-    def required_time(self, field: str) -> datetime:
-        return parse_time(self.required(field), self.where, field)
-
-
-def norm(name: str) -> str:
-    return " ".join(name.strip().lower().replace("_", " ").split())
-
-
-def parse_time(value: str, where: str, field: str) -> datetime:
-    try:
-        return utc(datetime.fromisoformat(value))
-    except ValueError:
-        pass
-    for fmt in JIRA_DATE_FORMATS:
-        try:
-            return utc(datetime.strptime(value, fmt))  # noqa: DTZ007 - naive means UTC, see utc()
-        except ValueError:
-            continue
-    raise RowError(where, field, f"unparseable date {value!r}")
-
-
-def parse_points(value: str | None, where: str, field: str = "points") -> float | None:
-    if value is None:
-        return None
-    try:
-        points = float(value)
-    except ValueError:
-        raise RowError(where, field, f"unparseable points {value!r}") from None
-    if not math.isfinite(points) or points < 0:
-        raise RowError(where, field, f"points must be a number >= 0, got {value!r}")
-    return points
-
-
-def read_rows(path: Path, columns: Mapping[str, tuple[str, ...]]) -> list[Row]:
-    """Rows of a CSV or JSON file with cells keyed by canonical field; unknown columns dropped."""
-    alias = {a: f for f, aliases in columns.items() for a in aliases}
-    # Within one field an earlier alias wins: order cells by the alias's rank.
-    rank = {a: i for aliases in columns.values() for i, a in enumerate(aliases)}
-    suffix = path.suffix.lower()
-    if suffix == ".json":
-        return _json_rows(path, alias, rank)
-    if suffix == ".csv":
-        return _csv_rows(path, alias, rank)
-    raise RowError(str(path), "file", "unsupported file type (expected .csv or .json)")
-
-
-def _cells(
-    pairs: list[tuple[str, str]], alias: Mapping[str, str], rank: Mapping[str, int]
-) -> dict[str, list[str]]:
-    cells: dict[str, list[str]] = {}
-    for name, value in sorted(
-        ((n, v) for n, v in pairs if n in alias), key=lambda p: rank[p[0]]
-    ):  # stable sort: repeated columns keep their file order
-        cells.setdefault(alias[name], []).append(value.strip())
-    return cells
-
-
-def _csv_rows(path: Path, alias: Mapping[str, str], rank: Mapping[str, int]) -> list[Row]:
-    rows: list[Row] = []
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        reader = csv.reader(f)
-        header = [norm(h) for h in next(reader, [])]
-        line = reader.line_num
-        for record in reader:
-            start, line = line + 1, reader.line_num
-            if not any(cell.strip() for cell in record):
-                continue
-            if len(record) > len(header):
-                raise RowError(
-                    f"{path}:{start}",
-                    "row",
-                    f"{len(record)} values for {len(header)} header columns",
-                )
-            rows.append(
-                Row(f"{path}:{start}", _cells(list(zip(header, record, strict=False)), alias, rank))
-            )
-    return rows
-
-
-def _json_rows(path: Path, alias: Mapping[str, str], rank: Mapping[str, int]) -> list[Row]:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(data, list):
-        raise RowError(str(path), "file", "expected a JSON list of objects")
-    rows: list[Row] = []
-    for n, obj in enumerate(data, start=1):
-        where = f"{path} object {n}"
-        if not isinstance(obj, dict):
-            raise RowError(where, "row", "not an object")
-        pairs = [
-            (norm(k), _text(v))
-            for k, value in obj.items()
-            for v in (value if isinstance(value, list) else [value])
-        ]
-        rows.append(Row(where, _cells(pairs, alias, rank)))
-    return rows
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 class FilesCollector(Collector[FilesSource]):
     kind = "files"
+
+    def __init__(self, settings: FilesSource, deadline: Deadline | None = None) -> None:
+        super().__init__(settings, deadline)
+        self.tz = ZoneInfo(self.settings.timezone)
+        self.statuses = {
+            **STATUS_DEFAULTS,
+            **{norm(k): StatusCategory(v) for k, v in self.settings.status_categories.items()},
+        }
 
     @property
     def where(self) -> str:
@@ -278,45 +136,102 @@ class FilesCollector(Collector[FilesSource]):
 
     def collect(self, since: datetime | None, until: datetime) -> Iterator[Record]:
         # Everything is parsed before the first yield: a bad row anywhere yields nothing.
-        sprints = self._parse(self.settings.sprints, SPRINT_COLUMNS, self._sprint)
+        sprint_rows = self._rows(self.settings.sprints, SPRINT_COLUMNS)
+        sprints = self._build(self.settings.sprints, sprint_rows, self._sprint)
         ids = {s.external_id for s in sprints.values()}
         by_name = {s.name: s.external_id for s in sprints.values() if s.name}
 
         def sprint_id(value: str | None) -> str | None:
             if value is None or value in ids:
                 return value
+            if value not in by_name and "," in value:
+                # Jira's changelog lists every sprint an issue is in: "Sprint 41, Sprint 42";
+                # the last one is where it is now.
+                value = value.rsplit(",", 1)[1].strip()
+                if value in ids:
+                    return value
             return by_name.get(value, value)
 
-        items = self._parse(self.settings.items, ITEM_COLUMNS, lambda r: self._item(r, sprint_id))
-        events = self._parse(
-            self.settings.history, HISTORY_COLUMNS, lambda r: self._event(r, sprint_id)
-        )
+        item_rows = self._rows(self.settings.items, ITEM_COLUMNS)
+        items = self._build(self.settings.items, item_rows, lambda r: self._item(r, sprint_id))
+        events = self._history(sprint_id)
         yield from sprints.values()
         yield from items.values()
-        yield from events.values()
+        yield from events
+        if item_rows:
+            yield Present(self.product, Entity.BACKLOG_ITEM, frozenset(items))
+        if sprint_rows:
+            yield Present(self.product, Entity.SPRINT, frozenset(sprints))
 
-    def _parse(
-        self,
-        path: Path | None,
-        columns: Mapping[str, tuple[str, ...]],
-        build: Callable[[Row], RecordT],
-    ) -> dict[Hashable, RecordT]:
-        """Records keyed by natural key (last row wins); any bad row fails the run."""
+    # ------------------------------------------------------------ reading files
+
+    def _rows(self, path: Path | None, columns: Mapping[str, tuple[str, ...]]) -> list[Row]:
+        """The file's rows; an empty file warns and gives none; unreadable ones fail."""
         if path is None:
-            return {}
-        out: dict[Hashable, RecordT] = {}
+            return []
         try:
-            rows = read_rows(path, columns)
-            for row in rows:
-                record = build(row)
-                out[_natural_key(record)] = record
+            rows = read_rows(path, columns, self.tz)
         except FileNotFoundError:
             raise self.fail(f"{path}: no such file") from None
         except RowError as e:  # already names the file and the line
             raise self.fail(f"{e} (file refused, nothing imported)") from e
         except (OSError, UnicodeDecodeError, json.JSONDecodeError, csv.Error) as e:
             raise self.fail(f"{path}: {e} (file refused, nothing imported)") from e
+        if not rows:
+            log.warning(
+                "source %s: %s has no rows: nothing imported from it (the store keeps "
+                "what it had)", self.name, path,
+            )
+        return rows
+
+    def _build(
+        self, path: Path | None, rows: list[Row], build: Callable[[Row], RecordT]
+    ) -> dict[str, RecordT]:
+        """Records keyed by natural key (last row wins); any bad row fails the run."""
+        out: dict[str, RecordT] = {}
+        try:
+            for row in rows:
+                record = build(row)
+                out[_natural_key(record)] = record
+        except RowError as e:
+            raise self.fail(f"{e} (file refused, nothing imported)") from e
         return out
+
+    def _history(self, sprint_id: SprintIds) -> list[ItemEvent]:
+        rows = self._rows(self.settings.history, HISTORY_COLUMNS)
+        parsed: dict[Hashable, tuple[Row, ItemEvent]] = {}
+        skipped: dict[str, int] = {}
+        try:
+            for row in rows:
+                event = self._event(row, sprint_id)
+                if isinstance(event, str):
+                    skipped[event] = skipped.get(event, 0) + 1
+                    continue
+                parsed[(event.item_key, event.ts, event.field)] = (row, event)
+            derived = self._derived_categories(list(parsed.values()))
+        except RowError as e:
+            raise self.fail(f"{e} (file refused, nothing imported)") from e
+        if skipped:
+            log.info(
+                "source %s: %s: skipped changes of fields dspo does not track: %s",
+                self.name, self.settings.history,
+                ", ".join(f"{name} ({n})" for name, n in sorted(skipped.items())),
+            )
+        return [e for _, e in parsed.values()] + derived
+
+    # ------------------------------------------------------------ building records
+
+    def category(self, status: str, where: str, field: str) -> StatusCategory:
+        category = self.statuses.get(norm(status))
+        if category is None:
+            raise RowError(
+                where,
+                field,
+                f"status {status!r} has no category: add it to the source's "
+                "status_categories (e.g. {'" + status + "': in_progress}) or give a "
+                "status_category (Jira: Status Category) column",
+            )
+        return category
 
     def _item(self, row: Row, sprint_id: SprintIds) -> BacklogItem:
         key = row.required("key")
@@ -329,14 +244,7 @@ class FilesCollector(Collector[FilesSource]):
         elif not status:
             raise RowError(row.where, "status", "missing (and no status_category)")
         else:
-            category = STATUS_DEFAULTS.get(norm(status))
-            if category is None:
-                raise RowError(
-                    row.where,
-                    "status",
-                    f"{status!r} has no default category: "
-                    "add a status_category (Jira: Status Category) column",
-                )
+            category = self.category(status, row.where, "status")
         labels = [p.strip() for v in row.all("labels") for p in v.replace(";", ",").split(",")]
         base = self.settings.base_url
         if base is not None and not base.endswith(("/", "=", "#")):
@@ -373,14 +281,13 @@ class FilesCollector(Collector[FilesSource]):
             goal=row.first("goal") or "",
         )
 
-    def _event(self, row: Row, sprint_id: SprintIds) -> ItemEvent:
+    def _event(self, row: Row, sprint_id: SprintIds) -> ItemEvent | str:
+        """The change of a row, or the name of an untracked field it changes."""
         key, ts = row.required("item_key"), row.required_time("ts")
-        raw_field = norm(row.required("field")).replace(" ", "_")
-        try:
-            field = ItemField(raw_field)
-        except ValueError:
-            choices = ", ".join(f.value for f in ItemField)
-            raise RowError(row.where, "field", f"{raw_field!r} is not one of {choices}") from None
+        raw_field = row.required("field")
+        field = HISTORY_FIELDS.get(norm(raw_field))
+        if field is None:
+            return raw_field
         values = [row.first("from"), row.first("to")]
         for i, value in enumerate(values):
             name = ("from", "to")[i]
@@ -397,11 +304,25 @@ class FilesCollector(Collector[FilesSource]):
                 values[i] = sprint_id(value)
         return ItemEvent(self.product, key, ts, field, values[0], values[1])
 
+    def _derived_categories(self, parsed: list[tuple[Row, ItemEvent]]) -> list[ItemEvent]:
+        """Status category changes implied by status changes, for items whose history has
+        none of its own (an explicit status_category history always wins)."""
+        explicit = {e.item_key for _, e in parsed if e.field is ItemField.STATUS_CATEGORY}
+        derived: list[ItemEvent] = []
+        for row, e in parsed:
+            if e.field is not ItemField.STATUS or e.item_key in explicit:
+                continue
+            before, after = (
+                None if value is None else self.category(value, row.where, name).value
+                for value, name in ((e.from_value, "from"), (e.to_value, "to"))
+            )
+            if before != after:
+                derived.append(
+                    ItemEvent(self.product, e.item_key, e.ts, ItemField.STATUS_CATEGORY,
+                              before, after)
+                )
+        return derived
 
-def _natural_key(record: Record) -> Hashable:
-    if isinstance(record, BacklogItem):
-        return record.key
-    if isinstance(record, Sprint):
-        return record.external_id
-    assert isinstance(record, ItemEvent)
-    return (record.item_key, record.ts, record.field)
+
+def _natural_key(record: BacklogItem | Sprint) -> str:
+    return record.key if isinstance(record, BacklogItem) else record.external_id

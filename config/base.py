@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationInfo
 
 Op = Literal[">=", ">", "<=", "<"]
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
@@ -46,3 +47,33 @@ def format_duration(value: timedelta) -> str:
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+BASE_DIR = "base_dir"
+"""Key of the validation context holding the folder of the YAML file being loaded."""
+
+
+def resolve_config_path(value: Any, info: ValidationInfo) -> Any:
+    """A relative path in a YAML file means relative to that file, not to wherever dspo was
+    started from (cron, systemd and containers all start elsewhere). `~` is expanded.
+    Without a base folder in the context (settings built in code or tests) a path stays
+    as given, so it is relative to the working directory as usual. Takes a path, None or
+    a list of paths, so one validator serves the three aliases below."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return [resolve_config_path(v, info) for v in value]
+    path = Path(value).expanduser()
+    base = info.context.get(BASE_DIR) if isinstance(info.context, dict) else None
+    if base is None or path.is_absolute():
+        return path
+    return Path(base) / path
+
+
+# The validator sits on the whole field type (not inside Optional/list) so that pydantic
+# lifts it into the field's metadata and the field still reads as Path, Path | None or
+# list[Path] (docs/configuration.md shows those).
+ConfigPath = Annotated[Path, AfterValidator(resolve_config_path)]
+"""A file or folder path of the config: resolved against the config file's folder."""
+OptionalConfigPath = Annotated[Path | None, AfterValidator(resolve_config_path)]
+ConfigPathList = Annotated[list[Path], AfterValidator(resolve_config_path)]

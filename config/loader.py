@@ -3,6 +3,9 @@
 Secrets stay in the environment: `${JIRA_TOKEN}` is replaced at load time and the file can be
 committed. `${VAR:-default}` gives a default; a missing variable without one is an error that
 names the key it was needed for, never a silent empty string.
+
+Relative file paths (every `ConfigPath` field: exports, report folders, data files) are
+resolved against the folder of the YAML file, so a config works from any working directory.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import yaml
 from pydantic import ValidationError
 
 from config.alerting import CONDITION_KINDS, SINK_KINDS
+from config.base import BASE_DIR
 from config.schema import OBJECTIVE_KINDS, DspoConfig
 from config.sources import PluginError, source_models
 
@@ -50,10 +54,19 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> DspoC
         text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise ConfigError(str(path), [ConfigIssue("", f"cannot read: {e.strerror}")]) from e
-    return parse_config(text, source=str(path), env=os.environ if env is None else env)
+    return parse_config(
+        text,
+        source=str(path),
+        env=os.environ if env is None else env,
+        base_dir=path.resolve().parent,
+    )
 
 
-def parse_config(text: str, *, source: str, env: Mapping[str, str]) -> DspoConfig:
+def parse_config(
+    text: str, *, source: str, env: Mapping[str, str], base_dir: Path | None = None
+) -> DspoConfig:
+    """Validate YAML text; relative paths resolve against `base_dir` (the file's folder)
+    when given, else stay relative to the working directory."""
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as e:
@@ -65,7 +78,8 @@ def parse_config(text: str, *, source: str, env: Mapping[str, str]) -> DspoConfi
     if issues:
         raise ConfigError(source, issues)
     try:
-        return DspoConfig.model_validate(data)
+        context = {BASE_DIR: base_dir} if base_dir is not None else None
+        return DspoConfig.model_validate(data, context=context)
     except PluginError as e:
         raise ConfigError(source, [ConfigIssue("sources", str(e))]) from e
     except ValidationError as e:

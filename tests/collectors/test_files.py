@@ -227,7 +227,9 @@ BAD_ROWS = [
     ('Bad date,DS-4,1,Task,To Do,31/Foo/26 9:00 AM,,,,,,,,,"two\nlines"', "created: unparseable"),
     ("No key,,1,Task,To Do,26/Nov/26 9:00 AM,,,,,,,,,", "key: missing"),
     ("Bad points,DS-4,1,Task,To Do,26/Nov/26 9:00 AM,,,,,,,three,,", "points: unparseable"),
-    ("Odd status,DS-4,1,Task,Waiting for Godot,26/Nov/26 9:00 AM,,,,,,,,,", "status: 'Waiting"),
+    ("Odd status,DS-4,1,Task,Waiting for Godot,26/Nov/26 9:00 AM,,,,,,,,,",
+     "status: status 'Waiting for Godot' has no category: add it to the source's "
+     "status_categories"),
 ]
 
 
@@ -249,12 +251,13 @@ def test_a_malformed_row_refuses_the_whole_file(
     ("name", "text", "where"),
     [
         ("sprints.csv", "id,name,state\n1,S1,planned\n", "sprints.csv:2: state: 'planned'"),
-        ("history.csv", "item_key,ts,field\nA,2026-11-01,assignee\n", "history.csv:2: field:"),
+        ("history.csv", "item_key,ts,field,to\nA,2026-11-01,status,Parked\n",
+         "history.csv:2: to: status 'Parked' has no category"),
         ("history.csv", "item_key,ts,field,to\nA,2026-11-01,points,x\n", "history.csv:2: to:"),
         ("items.json", '[{"key": "A", "status": "Done"}]', "items.json object 1: created: missing"),
         ("items.json", '{"key": "A"}', "items.json: file: expected a JSON list"),
     ],
-    ids=["sprint-state", "history-field", "history-points", "json-created", "json-not-list"],
+    ids=["sprint-state", "history-status", "history-points", "json-created", "json-not-list"],
 )
 def test_bad_sprints_history_and_json_name_file_and_place(
     tmp_path: Path, name: str, text: str, where: str
