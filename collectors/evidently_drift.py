@@ -18,22 +18,10 @@ Computed reports
     first window still to report, 1970-01-01 on a first run, and the run's start) to read
     only the rows it needs.
 
-Imported reports (`import_dirs`, searched recursively for `*.json`)
-    Accepted: Evidently 0.7 results (`snapshot.save_json()` / `.json()`), 0.7 full
-    snapshots (`snapshot.dumps()`, Evidently workspace files) and legacy reports
-    (`evidently.legacy.report.Report(...).save_json()` / `.json()`). The dataset and window
-    come, first found wins, from:
-
-    1. the report's metadata (only full 0.7 snapshots keep it: `save_json` drops it):
-       `Report([...], metadata={"dataset": "orders", "window_start": "2026-11-16",
-       "window_end": "2026-11-23", "model": "churn"})` then `snapshot.dumps()`;
-    2. the file name `<dataset>__<window_start>__<window_end>.json`, ISO dates or
-       datetimes, e.g. `orders__2026-11-16__2026-11-23.json`;
-    3. for the window end only: the report's own timestamp; a missing start equals the end.
-
-    A file that is not valid JSON, not a drift report, or names no dataset fails the run
-    with an error naming the file, so the team sees it instead of a silent gap. Files are
-    re-read when modified after `since` (all of them on a first run).
+Imported reports (`import_dirs`) and Evidently UI workspaces (`workspaces`)
+    Read by `collectors/evidently_workspace.py`: reports the team's pipelines saved and
+    the snapshots of an Evidently UI workspace, recognised by their content (not by file
+    modification time), linked through a copy under `reports_dir`.
 """
 
 from __future__ import annotations
@@ -44,14 +32,26 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from collectors.base import Collector
-from collectors.evidently_reports import DriftSummary, ReportFormatError, parse_time, summarize
+from collectors.evidently_reports import (
+    DriftSummary,
+    QualitySummary,
+    ReportFormatError,
+    summarize,
+)
+from collectors.evidently_workspace import (
+    ReportImporter,
+    drift_records,
+    quality_records,
+    write_atomically,
+)
 from collectors.frames import FrameError, load_frame
 from config.schema import DriftDataset, EvidentlySource, FileFrame
-from store.records import DataQuality, DriftReport, Point, Record, SeriesKind
+from store.records import Record
 
 if TYPE_CHECKING:
     from evidently.core.report import Snapshot
@@ -114,7 +114,9 @@ class EvidentlyCollector(Collector[EvidentlySource]):
     def collect(self, since: datetime | None, until: datetime) -> Iterator[Record]:
         for dataset in self.settings.datasets:
             yield from self._collect_dataset(dataset, since, until)
-        yield from self._import_reports(since)
+        if self.settings.import_dirs or self.settings.workspaces:
+            importer = ReportImporter(self, ZoneInfo(self.settings.timezone))
+            yield from importer.collect(since, until)
 
     # ------------------------------------------------------------ computed reports
 
@@ -152,31 +154,12 @@ class EvidentlyCollector(Collector[EvidentlySource]):
             text = snapshot.dumps()
             path = self._save(snapshot, text, ds.name, end)
             summary = self._summarize(text, ds.name, end)
-            yield from self._drift_records(summary, ds.name, start, end, ds.model, str(path), until)
+            yield from drift_records(self.product, ds.name, start, end, ds.model, summary,
+                                     str(path), until)
             cells = window.shape[0] * window.shape[1]
             missing = float(window.isna().to_numpy().sum() / cells) if cells else 0.0
-            yield DataQuality(
-                self.product,
-                ds.name,
-                end,
-                rows=len(window),
-                columns=window.shape[1],
-                missing_share=missing,
-                schema_changes=changes,
-            )
-            labels = {"dataset": ds.name}
-            yield Point(
-                self.product,
-                SeriesKind.DATA_QUALITY,
-                "rows",
-                end,
-                float(len(window)),
-                labels,
-                unit="rows",
-            )
-            yield Point(
-                self.product, SeriesKind.DATA_QUALITY, "missing_share", end, missing, labels
-            )
+            quality = QualitySummary(len(window), window.shape[1], missing)
+            yield from quality_records(self.product, ds.name, end, quality, changes)
 
     def _load(
         self, ds: DriftDataset, role: str, frame: FileFrame, params: Mapping[str, Any]
@@ -237,7 +220,7 @@ class EvidentlyCollector(Collector[EvidentlySource]):
         path = folder / f"{end:%Y-%m-%d}.json"
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            _write_atomically(path, text)
+            write_atomically(path, text)
             if self.settings.save_html:
                 html = path.with_suffix(".html")
                 tmp = html.with_suffix(".html.tmp")
@@ -253,92 +236,3 @@ class EvidentlyCollector(Collector[EvidentlySource]):
             return summarize(json.loads(text))
         except ReportFormatError as e:
             raise self.fail(f"dataset {dataset!r} window ending {end:%Y-%m-%d}: {e}") from e
-
-    def _drift_records(
-        self,
-        s: DriftSummary,
-        dataset: str,
-        start: datetime,
-        end: datetime,
-        model: str | None,
-        path: str,
-        computed_at: datetime,
-    ) -> Iterator[Record]:
-        yield DriftReport(
-            self.product,
-            dataset,
-            start,
-            end,
-            dataset_drift=s.dataset_drift,
-            drifted_share=s.drifted_share,
-            drifted_count=s.drifted_count,
-            column_count=s.column_count,
-            features=s.features,
-            model=model,
-            report_path=path,
-            computed_at=computed_at,
-        )
-        yield Point(
-            self.product,
-            SeriesKind.DRIFT,
-            "drifted_share",
-            end,
-            s.drifted_share,
-            {"dataset": dataset},
-        )
-
-    # ------------------------------------------------------------ imported reports
-
-    def _import_reports(self, since: datetime | None) -> Iterator[Record]:
-        models = {d.name: d.model for d in self.settings.datasets}
-        for folder in self.settings.import_dirs:
-            if not folder.is_dir():
-                raise self.fail(f"import dir {folder} does not exist or is not a folder")
-            for path in sorted(folder.rglob("*.json")):
-                modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-                if since is not None and modified <= since:
-                    continue
-                yield from self._import_one(path, modified, models)
-
-    def _import_one(
-        self, path: Path, modified: datetime, models: Mapping[str, str | None]
-    ) -> Iterator[Record]:
-        try:
-            summary = summarize(json.loads(path.read_text(encoding="utf-8")))
-            dataset, start, end, model = _identity(path, summary)
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError, ReportFormatError) as e:
-            raise self.fail(f"report {path}: {e}") from e
-        yield from self._drift_records(
-            summary, dataset, start, end, model or models.get(dataset), str(path), modified
-        )
-
-
-def _identity(path: Path, s: DriftSummary) -> tuple[str, datetime, datetime, str | None]:
-    """Dataset, window and model of an imported report: metadata, then file name, then ts."""
-    meta = s.metadata
-    parts = path.stem.split("__")
-    named = len(parts) == 3 and all(parts)
-    dataset = meta.get("dataset") or (parts[0] if named else None)
-    if not isinstance(dataset, str) or not dataset:
-        raise ReportFormatError(
-            "no dataset: save the report with metadata {'dataset', 'window_start', "
-            "'window_end'} via snapshot.dumps(), or name the file "
-            "<dataset>__<window_start>__<window_end>.json"
-        )
-    end = parse_time(meta.get("window_end")) or (parse_time(parts[2]) if named else None)
-    start = parse_time(meta.get("window_start")) or (parse_time(parts[1]) if named else None)
-    end = end or s.timestamp
-    if end is None:
-        raise ReportFormatError("no window end in metadata, file name or report timestamp")
-    start = start or end
-    if start > end:
-        raise ReportFormatError(f"window start {start} is after window end {end}")
-    model = meta.get("model")
-    return dataset, start, end, model if isinstance(model, str) and model else None
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """A run that dies mid-write must not leave a truncated report behind a link."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
