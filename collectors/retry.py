@@ -195,12 +195,17 @@ def _status(error: BaseException) -> int | None:
 
 
 def _headers(error: BaseException) -> dict[str, str]:
+    """The answer's headers. The error's own `headers` come first and the response's win:
+    `jira.JIRAError.headers` holds the headers of the *request*, so reading only that
+    attribute would miss the Retry-After of a 429 from Jira."""
     response = getattr(error, "response", None)
-    raw = getattr(error, "headers", None) or getattr(response, "headers", None) or {}
-    try:
-        return {str(k).lower(): str(v) for k, v in dict(raw).items()}
-    except (TypeError, ValueError):
-        return {}
+    merged: dict[str, str] = {}
+    for raw in (getattr(error, "headers", None), getattr(response, "headers", None)):
+        try:
+            merged.update({str(k).lower(): str(v) for k, v in dict(raw or {}).items()})
+        except (TypeError, ValueError):
+            continue
+    return merged
 
 
 def _reason(error: BaseException) -> str:

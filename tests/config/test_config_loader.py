@@ -76,7 +76,7 @@ def test_missing_env_names_the_key() -> None:
             id="unknown-product",
         ),
         pytest.param(
-            "products: [{key: a, name: A}]\nsources: [{name: s, kind: jira, product: a}]\n",
+            "products: [{key: a, name: A}]\nsources: [{name: s, kind: nosuchkind, product: a}]\n",
             None,
             id="unknown-kind",
         ),
@@ -101,6 +101,7 @@ def test_shipped_configs_are_valid(name: str) -> None:
            "DSPO_STORE_URL": "postgresql+psycopg://u@h/d", "MLFLOW_TRACKING_URI": "http://m",
            "JENKINS_PUSH_TOKEN": "x" * 32}
     env["AIRFLOW_PASSWORD"] = "x"
+    env["JIRA_API_TOKEN"] = "x"
     cfg = load_config(ROOT / "config" / name, env=env)
     assert cfg.products
 
