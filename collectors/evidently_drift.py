@@ -164,8 +164,13 @@ class EvidentlyCollector(Collector[EvidentlySource]):
     def _load(
         self, ds: DriftDataset, role: str, frame: FileFrame, params: Mapping[str, Any]
     ) -> pd.DataFrame:
+        limits = self.settings
         try:
-            return load_frame(frame, params=params)
+            return load_frame(
+                frame, params=params,
+                timeout=self.deadline.cap(limits.read_timeout.total_seconds()),
+                connect_timeout=self.deadline.cap(limits.connect_timeout.total_seconds()),
+            )
         except FrameError as e:
             raise self.fail(f"dataset {ds.name!r} {role}: {e}", retriable=e.retriable) from e
 
