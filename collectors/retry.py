@@ -44,6 +44,10 @@ HINTS: Mapping[int, str] = {
     410: "gone: this API endpoint was retired by the source",
 }
 BACKOFF = wait_exponential_jitter(initial=1, max=30, jitter=1)
+SECONDARY_LIMIT_WAIT = 60.0
+"""GitHub, for a secondary rate limit that names no wait: "wait for at least one minute
+before retrying" (https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api
+#exceeding-the-rate-limit)."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,7 @@ def failure_of(error: BaseException) -> Failure | None:
         return Failure(False, str(error))
     status = _status(error)
     if status is not None:
-        return _status_failure(status, _headers(error), _reason(error))
+        return _status_failure(status, _headers(error), _reason(error), _rate_limited(error))
     if _is_timeout(error):
         return Failure(True, f"no answer in time ({_one_line(error)})")
     if _is_transport(error):
@@ -70,9 +74,13 @@ def failure_of(error: BaseException) -> Failure | None:
     return None
 
 
-def _status_failure(status: int, headers: Mapping[str, str], reason: str) -> Failure:
+def _status_failure(
+    status: int, headers: Mapping[str, str], reason: str, rate_limited: bool = False
+) -> Failure:
     wait = retry_after(headers)
-    limited = headers.get("x-ratelimit-remaining") == "0"
+    limited = headers.get("x-ratelimit-remaining") == "0" or rate_limited
+    if rate_limited and wait is None:
+        wait = SECONDARY_LIMIT_WAIT
     retriable = status in RETRIABLE_STATUSES or (status == 403 and (limited or wait is not None))
     text = f"HTTP {status}" + (f" {reason}" if reason else "")
     if limited:
@@ -192,6 +200,13 @@ def _status(error: BaseException) -> int | None:
         if isinstance(candidate, int) and 100 <= candidate <= 599:
             return candidate
     return None
+
+
+def _rate_limited(error: BaseException) -> bool:
+    """PyGithub tells a rate limit by GitHub's message ("API rate limit exceeded", "You have
+    exceeded a secondary rate limit") as `RateLimitExceededException`, also when the answer
+    carries no header saying how long to wait."""
+    return "RateLimitExceededException" in {cls.__name__ for cls in type(error).__mro__}
 
 
 def _headers(error: BaseException) -> dict[str, str]:

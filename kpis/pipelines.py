@@ -120,8 +120,9 @@ def success_rates(
 def duration_trend(
     pipeline_runs: pd.DataFrame, *, as_of: datetime, window: int = 5
 ) -> pd.DataFrame:
-    """Duration of each successful run ended by `as_of`, and the rolling median of the last
-    `window` successful runs of its pipeline (fewer at the start).
+    """Duration of each successful run ended by `as_of` (`run_durations`: the system's own
+    figure where it has one), and the rolling median of the last `window` successful runs
+    of its pipeline (fewer at the start).
 
     Failed runs are left out: they stop early and would pull the median down, hiding a
     pipeline that is getting slower. Columns: DURATION_COLUMNS, by pipeline then end.
@@ -137,7 +138,7 @@ def duration_trend(
     ].sort_values(["pipeline", "end"], kind="stable")
     if ok.empty:
         return pd.DataFrame(columns=DURATION_COLUMNS)
-    duration = (ok["end"] - ok["start"]).dt.total_seconds()
+    duration = run_durations(ok)
     median = duration.groupby(ok["pipeline"]).transform(
         lambda d: d.rolling(window, min_periods=1).median()
     )
@@ -201,3 +202,62 @@ def freshness(
         rows.append({"pipeline": name, "last_success": last, "age_s": age,
                      "expected_s": expected_s, "expected_from": source, "status": status})
     return pd.DataFrame(rows, columns=FRESHNESS_COLUMNS)
+
+
+# ---------------------------------------------------------------- runs and their tasks
+
+FAILED_TASK_STATES = ("failed", "failure", "timed_out", "startup_failure")
+"""Task states that mean the task itself broke (Airflow's failed; GitHub Actions' failure,
+timed_out, startup_failure); upstream_failed or skipped tasks are the casualties."""
+RECENT_RUN_COLUMNS = [
+    "pipeline", "run_id", "state", "run_type", "start", "end", "duration_s", "own_duration",
+    "failed_tasks", "url",
+]  # fmt: skip
+
+
+def run_durations(pipeline_runs: pd.DataFrame) -> pd.Series:
+    """Seconds each run took: the system's own figure where it reports one (Airflow 3's
+    `duration`), else end - start; NaN while a run has no end."""
+    computed = (pipeline_runs["end"] - pipeline_runs["start"]).dt.total_seconds()
+    if "duration" not in pipeline_runs:
+        return computed
+    own = pd.to_numeric(pipeline_runs["duration"], errors="coerce")
+    return own.where(own.notna(), computed).astype(float)
+
+
+def task_label(task_id: str, map_index: int) -> str:
+    """A task's name as Airflow's UI shows a mapped instance: train, or train[3]."""
+    return task_id if map_index is None or map_index < 0 else f"{task_id}[{map_index}]"
+
+
+def recent_runs(
+    pipeline_runs: pd.DataFrame, failed_tasks: pd.DataFrame, *, start: datetime,
+    as_of: datetime, limit: int = 50,
+) -> pd.DataFrame:
+    """Runs started in [start, as_of], newest first, at most `limit`, each with its duration
+    (`run_durations`; `own_duration` says whether the system reported it) and the names of
+    its failed tasks, in the order they started, from `failed_tasks` (a
+    `store.queries.pipeline_tasks` frame: pipeline, run_id, task_id, map_index).
+    Columns: RECENT_RUN_COLUMNS."""
+    if pipeline_runs.empty:
+        return pd.DataFrame(columns=RECENT_RUN_COLUMNS)
+    begin, at = utc_timestamp(start), utc_timestamp(as_of)
+    runs = pipeline_runs.loc[(pipeline_runs["start"] >= begin) & (pipeline_runs["start"] <= at)]
+    runs = runs.sort_values(["start", "run_id"], ascending=False, kind="stable").head(limit)
+    names: dict[tuple[str, str], list[str]] = {}
+    for task in failed_tasks.itertuples(index=False):
+        label = task_label(str(task.task_id), int(task.map_index))
+        found = names.setdefault((str(task.pipeline), str(task.run_id)), [])
+        if label not in found:
+            found.append(label)
+    own = runs["duration"].notna() if "duration" in runs else pd.Series(False, index=runs.index)
+    frame = pd.DataFrame({
+        "pipeline": runs["pipeline"], "run_id": runs["run_id"], "state": runs["state"],
+        "run_type": runs.get("run_type"),
+        "start": runs["start"], "end": runs["end"], "duration_s": run_durations(runs),
+        "own_duration": own.astype(bool),
+        "failed_tasks": [names.get((p, r), []) for p, r in zip(runs["pipeline"],
+                                                               runs["run_id"], strict=True)],
+        "url": runs["url"],
+    })
+    return frame.reset_index(drop=True)[RECENT_RUN_COLUMNS]

@@ -319,9 +319,11 @@ PIPELINE_TASK_COLUMNS = [
 def pipeline_tasks(
     store: Store, product: str, start: datetime, end: datetime,
     states: Sequence[str] | None = None, limit: int = 500,
+    run_ids: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Task instances of the runs started in [start, end), newest run first, at most `limit`
-    rows; `states` keeps only tasks in those states (the system's own words, e.g. failed).
+    rows; `states` keeps only tasks in those states (the system's own words, e.g. failed),
+    `run_ids` only the tasks of those runs.
 
     Bounded by the page's date range (the (product_id, start) index on pipeline_run) and
     by `limit`, so a page never reads a pipeline's whole task history.
@@ -337,6 +339,8 @@ def pipeline_tasks(
     ).where(R.start >= start, R.start < end)
     if states is not None:
         stmt = stmt.where(T.state.in_(list(states)))
+    if run_ids is not None:
+        stmt = stmt.where(R.run_id.in_(list(run_ids)))
     stmt = stmt.order_by(R.start.desc(), R.run_id, T.start.is_(None), T.start, T.task_id,
                          T.map_index).limit(limit)
     return read(store, stmt, PIPELINE_TASK_COLUMNS, times=["run_start", "start", "end"],

@@ -19,6 +19,7 @@ from dashboard.figures.pipelines import duration_chart, runs_timeline, success_r
 from dashboard.filters import date_range
 from dashboard.services.pipelines import PipelinesView, build_pipelines
 from kpis.health import Status
+from kpis.pipelines import FAILED_TASK_STATES, task_label
 
 
 def layout(product: str | None = None, start: str | None = None, end: str | None = None,
@@ -34,7 +35,7 @@ def layout(product: str | None = None, start: str | None = None, end: str | None
     if not view.pipelines:
         return html.Div([header, empty_state(
             "No pipeline runs for this product yet.",
-            "sources (kind: mlflow_pipelines)")])
+            "sources (kind: airflow or mlflow_pipelines)")])
     return html.Div([
         header,
         card("Reliability and freshness", [_table(view)], "pipelines-summary"),
@@ -52,6 +53,14 @@ def layout(product: str | None = None, start: str | None = None, end: str | None
             dbc.Col(card("Duration of successful runs", _durations(view),
                          "pipelines-duration"), xl=6, className="mb-3"),
         ]),
+        card("Recent runs", [
+            html.Div("Runs started in this date range, newest first; a duration the "
+                     "pipeline's system reported (Airflow) is marked *, others are end - start.",
+                     className="kpi-caption"),
+            _recent(view),
+        ], "pipelines-runs"),
+        html.Div(className="mb-3"),
+        card("Latest failed runs and their tasks", [_failed(view)], "pipelines-failed"),
     ])
 
 
@@ -102,6 +111,93 @@ def _table(view: PipelinesView) -> html.Table:
         html.Th("Expected within"), html.Th("Freshness"),
     ]))
     return html.Table([head, html.Tbody(rows)], className="table table-sm mb-0 sources-table")
+
+
+RUN_COLOURS = {"success": "success", "failed": "danger", "running": "primary",
+               "queued": "secondary", "cancelled": "dark", "skipped": "light"}
+
+
+def _link(text: str, url: Any) -> Any:
+    """Link to the run in its system; only http(s) URLs become links (a source's text is
+    never trusted as a javascript: or data: URL)."""
+    if isinstance(url, str) and url.startswith(("http://", "https://")):
+        return html.A(text, href=url, target="_blank", rel="noopener noreferrer")
+    return text
+
+
+def _when(ts: Any) -> str:
+    return "–" if ts is None or pd.isna(ts) else f"{ts:%Y-%m-%d %H:%M}"
+
+
+def _run_duration(row: Any) -> html.Span:
+    text = fmt.duration(row.duration_s)
+    if row.own_duration:
+        return html.Span(f"{text} *", title="as the pipeline's system reported it")
+    return html.Span(text, title="end - start")
+
+
+def _recent(view: PipelinesView) -> html.Table | html.P:
+    if view.recent.empty:
+        return html.P("No run started in this date range.", className="text-muted")
+    rows = []
+    for i, row in enumerate(view.recent.itertuples(index=False)):
+        rows.append(html.Tr([
+            html.Td(row.pipeline),
+            html.Td(_link(row.run_id, row.url), className="run-id"),
+            html.Td(dbc.Badge(row.state, color=RUN_COLOURS.get(row.state, "secondary"))),
+            html.Td(row.run_type or "–"),
+            html.Td(_when(row.start), className="nowrap"),
+            html.Td(_run_duration(row), className="text-end nowrap"),
+            html.Td(", ".join(row.failed_tasks) or "–",
+                    **{"data-testid": f"pipelines-run-failed-{i}"}),
+        ], **{"data-testid": f"pipelines-run-{i}"}))
+    head = html.Thead(html.Tr([
+        html.Th("Pipeline"), html.Th("Run"), html.Th("State"), html.Th("Type"),
+        html.Th("Started (UTC)"), html.Th("Duration", className="text-end"),
+        html.Th("Failed tasks"),
+    ]))
+    return html.Table([head, html.Tbody(rows)], className="table table-sm mb-0 sources-table")
+
+
+def _failed(view: PipelinesView) -> html.Div | html.P:
+    if view.failed_runs.empty:
+        return html.P("No failed run in this date range.", className="text-muted")
+    tasks = view.failed_run_tasks
+    blocks = []
+    for i, run in enumerate(view.failed_runs.itertuples(index=False)):
+        mine = tasks[(tasks["pipeline"] == run.pipeline) & (tasks["run_id"] == run.run_id)]
+        title = html.Div([
+            html.Span(run.pipeline, className="fw-semibold"), " · ",
+            _link(run.run_id, run.url), f" · started {_when(run.start)} UTC · failed: ",
+            html.Span(", ".join(run.failed_tasks) or "no task reported failed",
+                      **{"data-testid": f"pipelines-failed-run-{i}-names"}),
+        ], className="mb-1")
+        blocks.append(html.Div([title, _task_table(mine, i)], className="mb-3",
+                               **{"data-testid": f"pipelines-failed-run-{i}"}))
+    return html.Div(blocks)
+
+
+def _task_table(tasks: pd.DataFrame, run_index: int) -> html.Table | html.P:
+    if tasks.empty:
+        return html.P("No task instances stored for this run.", className="text-muted small")
+    rows = []
+    for j, task in enumerate(tasks.itertuples(index=False)):
+        broke = task.state in FAILED_TASK_STATES
+        rows.append(html.Tr([
+            html.Td(task_label(task.task_id, task.map_index)),
+            html.Td(task.state, className="fw-semibold" if broke else "text-muted"),
+            html.Td("–" if pd.isna(task.try_number) else str(int(task.try_number)),
+                    className="text-end"),
+            html.Td(_when(task.start), className="nowrap"),
+            html.Td(fmt.duration(task.duration), className="text-end nowrap"),
+            html.Td(task.operator or "–", className="text-muted"),
+        ], className="table-danger" if broke else None,
+            **{"data-testid": f"pipelines-failed-run-{run_index}-task-{j}"}))
+    head = html.Thead(html.Tr([
+        html.Th("Task"), html.Th("State"), html.Th("Try", className="text-end"),
+        html.Th("Started (UTC)"), html.Th("Duration", className="text-end"), html.Th("Operator"),
+    ]))
+    return html.Table([head, html.Tbody(rows)], className="table table-sm mb-0")
 
 
 def _graph(figure: go.Figure) -> dcc.Graph:

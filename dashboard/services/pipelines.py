@@ -8,16 +8,18 @@ and the median interval needs the runs around it; the timeline and charts show t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pandas as pd
 
 from config.schema import PipelineSuccessObjective, ProductConfig
 from kpis.health import Status, classify
 from kpis.pipelines import (
+    FAILED_TASK_STATES,
     daily_success_rate,
     duration_trend,
     freshness,
+    recent_runs,
     run_timeline,
     success_rates,
 )
@@ -26,6 +28,8 @@ from store.db import Store
 
 DEFAULT_WINDOW_DAYS = 7
 DURATION_MEDIAN_RUNS = 10
+RECENT_RUNS = 50  # rows of the runs table
+FAILED_RUNS_SHOWN = 5  # failed runs whose every task is listed
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,9 @@ class PipelinesView:
     daily: dict[str, pd.DataFrame]  # pipeline -> daily_success_rate over the range
     durations: pd.DataFrame  # duration_trend, runs ended in the range
     freshness: pd.DataFrame  # kpis.pipelines.freshness as of the range's end
+    recent: pd.DataFrame  # kpis.pipelines.recent_runs: runs started in the range, newest first
+    failed_runs: pd.DataFrame  # recent_runs of the latest failed runs in the range
+    failed_run_tasks: pd.DataFrame  # store.queries.pipeline_tasks of those runs
 
 
 def objective_for(product: ProductConfig, pipeline: str) -> PipelineSuccessObjective | None:
@@ -81,8 +88,26 @@ def build_pipelines(store: Store, product: ProductConfig, *, start: datetime,
     timeline = timeline[timeline["end"] >= begin].reset_index(drop=True)
     durations = duration_trend(runs, as_of=as_of, window=DURATION_MEDIAN_RUNS)
     durations = durations[durations["end"] >= begin].reset_index(drop=True)
+    recent, failed_runs, failed_run_tasks = _runs_and_tasks(store, product.key, runs, start,
+                                                            as_of)
     return PipelinesView(
         product=product, as_of=as_of, start=start, pipelines=names, timeline=timeline,
         rates=rates, daily=daily, durations=durations,
-        freshness=freshness(runs, as_of=as_of),
+        freshness=freshness(runs, as_of=as_of), recent=recent, failed_runs=failed_runs,
+        failed_run_tasks=failed_run_tasks,
     )
+
+
+def _runs_and_tasks(store: Store, product: str, runs: pd.DataFrame, start: datetime,
+                    as_of: datetime) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The range's runs with their failed tasks' names, and every task of the latest failed
+    runs; task reads are bounded by the range (and by run ids), never a whole history."""
+    end = as_of + timedelta(microseconds=1)
+    failed_tasks = queries.pipeline_tasks(store, product, start, end, states=FAILED_TASK_STATES)
+    recent = recent_runs(runs, failed_tasks, start=start, as_of=as_of, limit=RECENT_RUNS)
+    failed = runs[runs["state"] == "failed"] if len(runs) else runs
+    failed_runs = recent_runs(failed, failed_tasks, start=start, as_of=as_of,
+                              limit=FAILED_RUNS_SHOWN)
+    tasks = queries.pipeline_tasks(store, product, start, end,
+                                   run_ids=failed_runs["run_id"].tolist())
+    return recent, failed_runs, tasks
