@@ -141,7 +141,8 @@ class GithubActionsCollector(Collector[GithubActionsSource]):
                 continue
             listing.ids.add(record.run_id)
             yield record
-            if record.state is PipelineState.SUCCESS and record.end is not None:
+            if (record.state is PipelineState.SUCCESS and record.end is not None
+                    and record.end >= record.start):
                 yield Point(
                     product=self.product, kind=SeriesKind.PIPELINE, name="duration_seconds",
                     ts=record.end, value=(record.end - record.start).total_seconds(),

@@ -188,6 +188,19 @@ def test_a_first_run_reads_keep_days_back(fake: FakeGithubApi) -> None:
     assert len([r for r in records if isinstance(r, PipelineRun)]) == 7  # days 1..7
 
 
+def test_a_first_run_reads_the_jobs_of_last_weeks_failures_only(fake: FakeGithubApi) -> None:
+    ci = fake.add_workflow(REPO, "CI", ".github/workflows/ci.yml")
+    recent = fake.add_run(REPO, ci, created=T0 - 2 * DAY, conclusion="failure")
+    old = fake.add_run(REPO, ci, created=T0 - 20 * DAY, conclusion="timed_out")
+    for run in (recent, old):
+        fake.add_job(REPO, run, "test", "failure", T0 - 2 * DAY)
+    records = collect(source(fake))
+    assert {r.run_id for r in records if isinstance(r, PipelineTask)} == {f"{REPO}/{recent}"}
+    assert [r.path for r in fake.sent("GET", r".*/jobs")] == [
+        f"/api/v3/repos/{REPO}/actions/runs/{recent}/jobs"]
+    assert fake.sent("GET", r".*/jobs")[0].query["filter"] == ["latest"]
+
+
 # ------------------------------------------------------------ re-runs, deletions
 
 

@@ -185,6 +185,22 @@ def test_issues_become_items_by_the_configured_rules(fake: FakeGithubApi) -> Non
     assert items["Taken"].key == f"#{doing}"
 
 
+def test_work_starts_when_an_in_progress_label_or_an_assignee_arrives(
+    fake: FakeGithubApi,
+) -> None:
+    n = fake.add_issue(REPO, "Work", created=T0 - 5 * DAY)
+    fake.assign(REPO, n, "alice", T0 - 4 * DAY)
+    fake.label(REPO, n, "doing", T0 - 3 * DAY)
+    fake.close(REPO, n, T0 - 2 * DAY)
+    by_label = of(collect(source(fake, in_progress_labels=["doing"])), ItemEvent)
+    assert [(e.ts, e.to_value) for e in by_label if e.field is ItemField.STATUS_CATEGORY] == [
+        (T0 - 3 * DAY, "in_progress"), (T0 - 2 * DAY, "done")]
+    by_assignee = of(collect(source(fake, in_progress_when_assigned=True)), ItemEvent)
+    assert [(e.ts, e.from_value, e.to_value) for e in by_assignee
+            if e.field is ItemField.STATUS] == [(T0 - 4 * DAY, "open", "in progress"),
+                                                (T0 - 2 * DAY, "in progress", "closed")]
+
+
 def test_a_current_value_the_timeline_does_not_explain_is_recorded_at_the_last_update(
     fake: FakeGithubApi,
 ) -> None:
