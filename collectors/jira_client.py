@@ -38,10 +38,10 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
-from jira import JIRA
+from jira import JIRA, JIRAError
 from requests.adapters import HTTPAdapter
 
-from collectors.base import Collector
+from collectors.base import Collector, FatalSourceError
 from collectors.deadline import Deadline
 from config.sources.jira import JiraSource
 
@@ -134,9 +134,16 @@ class JiraApi:
 
     def get(self, path: str, params: Mapping[str, Any] | None = None, *,
             api: Api = "api") -> Any:
-        """GET one JSON answer; retried and bounded by `Collector.call`."""
+        """GET one JSON answer; retried and bounded by `Collector.call`. A refusal carries
+        Jira's own words (an error in the JQL, a board without sprints)."""
         doing = f"GET {self.url(path, api)}"
-        return self.collector.call(lambda: self._once(path, params, api, doing), doing)
+        try:
+            return self.collector.call(lambda: self._once(path, params, api, doing), doing)
+        except FatalSourceError as e:
+            said = _jira_says(e.__cause__)
+            if not said:
+                raise
+            raise self.collector.fail(f"{e.cause}; Jira says: {said}") from e.__cause__
 
     def _once(self, path: str, params: Mapping[str, Any] | None, api: Api, doing: str) -> Any:
         deadline = self.collector.deadline
@@ -240,6 +247,13 @@ class JiraApi:
         if not isinstance(issues, list):
             raise self.collector.fail(f"{path}: the answer has no 'issues' list")
         return [i for i in issues if isinstance(i, dict) and i.get("key")]
+
+
+def _jira_says(error: BaseException | None) -> str:
+    """The error messages of Jira's ErrorCollection, as the library parsed them."""
+    if not isinstance(error, JIRAError) or not error.text:
+        return ""
+    return " ".join(str(error.text).split())[:300]
 
 
 def jql_string(value: str) -> str:

@@ -24,6 +24,7 @@ from dashboard.context import current
 from dashboard.figures.sprint import burndown_chart, burnup_chart, velocity_chart
 from dashboard.services.sprint import SprintView, build_sprint
 from kpis.history import as_text
+from kpis.sprint_report import LABELS, NOTE, SprintComparison, explained
 
 
 def layout(product: str | None = None, start: str | None = None, end: str | None = None,
@@ -54,6 +55,7 @@ def layout(product: str | None = None, start: str | None = None, end: str | None
             dbc.Col(card("Carry-over to the next sprint", [_carry_table(view)],
                          "sprint-carry-over"), xl=4, className="mb-3"),
         ]),
+        *_report_row(view),
     ])
 
 
@@ -212,6 +214,64 @@ def _carry_table(view: SprintView) -> html.Table | html.P:
                                html.Th("Items", className="text-end"),
                                html.Th("Points", className="text-end")]))
     return html.Table([head, html.Tbody(rows)], className="table table-sm sources-table mb-0")
+
+
+def _report_row(view: SprintView) -> list[dbc.Row]:
+    """Jira's own figures of a closed sprint beside dspo's, and why they differ."""
+    if view.report is None:
+        return []
+    return [dbc.Row([
+        dbc.Col(card("Jira's sprint report beside dspo's", _report_table(view.report),
+                     "sprint-report"), xl=5, className="mb-3"),
+        dbc.Col(card("Where Jira and dspo differ, and why", _report_reasons(view.report),
+                     "sprint-report-reasons"), xl=7, className="mb-3"),
+    ])]
+
+
+def _report_table(report: SprintComparison) -> list[Any]:
+    rows = []
+    for r in report.figures.itertuples(index=False):
+        differs = pd.notna(r.difference) and abs(r.difference) > 1e-9
+        rows.append(html.Tr([
+            html.Td(LABELS[r.figure].capitalize()),
+            html.Td(fmt.points(r.jira), className="text-end",
+                    **{"data-testid": f"sprint-report-jira-{r.figure}"}),
+            html.Td(fmt.points(r.dspo), className="text-end",
+                    **{"data-testid": f"sprint-report-dspo-{r.figure}"}),
+            html.Td("–" if pd.isna(r.difference) else f"{r.difference:+.1f}",
+                    className="text-end" + (" fw-semibold text-danger" if differs else ""),
+                    **{"data-testid": f"sprint-report-diff-{r.figure}"}),
+        ]))
+    head = html.Thead(html.Tr([html.Th("Points"), html.Th("Jira", className="text-end"),
+                               html.Th("dspo", className="text-end"),
+                               html.Th("dspo − Jira", className="text-end")]))
+    return [
+        html.Div("Jira's figures from its sprint report (committed: the estimates at the "
+                 "start of the issues there at the start); dspo's rebuilt from each item's "
+                 "history with the velocity and burndown rules.", className="kpi-caption"),
+        html.Table([head, html.Tbody(rows)], className="table table-sm sources-table mb-0",
+                   **{"data-testid": "sprint-report-table"}),
+    ]
+
+
+def _report_reasons(report: SprintComparison) -> list[Any]:
+    items = report.items
+    differences = explained(items)
+    notes = items.loc[items["kind"] == NOTE, "reason"]
+    body: list[Any] = []
+    if not differences:
+        body.append(html.P("Jira's report and dspo agree on every figure and item.",
+                           className="text-muted mb-2",
+                           **{"data-testid": "sprint-report-agree"}))
+    else:
+        body.append(html.Ul([html.Li(str(text), **{"data-testid": "sprint-report-reason"})
+                             for text in differences], className="small mb-2"))
+    if not notes.empty:
+        body += [html.Div("Why committed and the rest do not add up:",
+                          className="kpi-caption"),
+                 html.Ul([html.Li(str(text), **{"data-testid": "sprint-report-note"})
+                          for text in notes], className="small mb-0")]
+    return body
 
 
 dash.register_page(__name__, path="/sprint", name="Sprint", title="dspo · Sprint", order=10,

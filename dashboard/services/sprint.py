@@ -14,9 +14,11 @@ import pandas as pd
 from config.schema import ProductConfig
 from kpis.burndown import burndown, carry_over, ideal_line, scope_changes
 from kpis.history import as_text
+from kpis.sprint_report import SprintComparison, compare_sprint
 from kpis.velocity import ACTIVE, CLOSED, rolling_velocity, sprint_velocity, velocity_forecast
 from store import queries
 from store.db import Store
+from store.sprint_reports import sprint_report
 
 FORECAST_SPRINTS = 6
 ROLLING_WINDOW = 3
@@ -35,6 +37,7 @@ class SprintView:
     burndown: pd.DataFrame  # kpis.burndown.burndown
     ideal: pd.DataFrame  # kpis.burndown.ideal_line, for drawing
     scope_changes: pd.DataFrame  # kpis.burndown.scope_changes
+    report: SprintComparison | None = None  # the tracker's sprint report beside dspo's
 
     @property
     def remaining(self) -> float | None:
@@ -73,7 +76,7 @@ def build_sprint(store: Store, product: ProductConfig, sprint: str | None, *,
     velocity = rolling_velocity(sprint_velocity(sprints, items, events, as_of=as_of),
                                 window=ROLLING_WINDOW)
     chosen = default_sprint(velocity, sprint)
-    selected, goal = None, ""
+    selected, goal, report = None, "", None
     frame = pd.DataFrame(columns=["ts", "scope", "completed", "remaining", "ideal"])
     ideal = pd.DataFrame(columns=["ts", "ideal"])
     changes = pd.DataFrame(columns=["ts", "item_key", "change", "points_delta"])
@@ -85,6 +88,8 @@ def build_sprint(store: Store, product: ProductConfig, sprint: str | None, *,
         changes = scope_changes(sprints, items, events, chosen, as_of=as_of)
         planned_end = row["end"] if pd.notna(row["end"]) else frame["ts"].iloc[-1]
         ideal = ideal_line(float(selected["commitment"]), row["start"], planned_end)
+        if selected["state"] == CLOSED:
+            report = _compared(store, product, row, sprints, items, events, as_of)
     return SprintView(
         product=product,
         as_of=as_of,
@@ -97,4 +102,17 @@ def build_sprint(store: Store, product: ProductConfig, sprint: str | None, *,
         burndown=frame,
         ideal=ideal,
         scope_changes=changes,
+        report=report,
     )
+
+
+def _compared(store: Store, product: ProductConfig, sprint: pd.Series, sprints: pd.DataFrame,
+              items: pd.DataFrame, events: pd.DataFrame, as_of: datetime
+              ) -> SprintComparison | None:
+    """The tracker's own report of a closed sprint beside dspo's, if the tracker gave one."""
+    sprint_id = as_text(sprint["external_id"])
+    assert sprint_id is not None
+    found = sprint_report(store, product.key, sprint_id, source=str(sprint["source"]))
+    if found is None:
+        return None
+    return compare_sprint(found.to_dict(), sprints, items, events, sprint_id, as_of=as_of)

@@ -121,3 +121,11 @@ def test_failure_of_reads_retry_after_from_a_jira_error() -> None:
     assert failure is not None and failure.retriable
     assert failure.retry_after == 7.0
     assert failure.reason == "HTTP 429 Too Many Requests"
+
+
+def test_a_refused_jql_says_what_jira_said(store: Store, jira: FakeJiraAgile) -> None:
+    [result] = run_sources(store, [source(jira, jql="assignee ~~ me")], clock=lambda: WHEN)
+    error = result.error or ""
+    assert not result.ok
+    assert "HTTP 400" in error and "check the query settings (JQL" in error
+    assert "Jira says: Error in the JQL Query: cannot parse 'assignee ~~ me'." in error

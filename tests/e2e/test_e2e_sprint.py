@@ -109,3 +109,142 @@ def test_demo_sprints_have_scope_changes_that_agree_with_velocity(demo_store,  #
         assert frame["completed"].iloc[-1] == row.completed
     assert {"added", "re-estimated"} <= set(view.scope_changes["change"])
     assert view.carry_over["items"].sum() > 0
+
+
+# ---------------------------------------------------------------- Jira's sprint report
+
+D = "2026-02-16T09:00"  # sprint 11 starts (Monday); it was completed 02 Mar 08:30
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def _status(key: str, when: str, old: str, new: str, old_cat: str, new_cat: str
+            ) -> list[Any]:
+    from store.records import ItemEvent, ItemField
+
+    return [ItemEvent("ds", key, _at(when), ItemField.STATUS, old, new),
+            ItemEvent("ds", key, _at(when), ItemField.STATUS_CATEGORY, old_cat, new_cat)]
+
+
+def _team_sprint() -> list[Any]:
+    """The story of tests/kpis/test_kpis_sprint_report.py, as the jira source writes it:
+    DS-1 3 pts done; DS-2 5 pts re-estimated to 8, carried over at the close; DS-3 added
+    with 2 pts and done; DS-4 1 pt removed; DS-5 2 pts 'Ready for release' at the close
+    (Jira's board: done) and Done the day after. Jira's report: committed 11, completed 7,
+    not completed 8, removed 1, added 2; dspo's: 11, 5, 10, 1, 2."""
+    from store.records import (
+        BacklogItem,
+        ItemEvent,
+        ItemField,
+        Sprint,
+        SprintReport,
+        StatusCategory,
+    )
+
+    todo, doing, done = StatusCategory.TODO, StatusCategory.IN_PROGRESS, StatusCategory.DONE
+    created = _at("2026-02-10T09:00")
+
+    def item(key: str, points: float, sprint: str | None, status: str,
+             category: StatusCategory, when: datetime = created) -> BacklogItem:
+        return BacklogItem("ds", key, f"Story {key}", "Story", status, category, when,
+                           points=points, sprint=sprint)
+
+    return [
+        Sprint("ds", "11", "Sprint 11", "closed", _at(D), _at("2026-03-02T09:00"),
+               _at("2026-03-02T08:30"), "Ship the scorer"),
+        Sprint("ds", "12", "Sprint 12", "active", _at("2026-03-02T09:00"),
+               _at("2026-03-16T09:00")),
+        SprintReport("ds", "11", 11.0, 7.0, 8.0, 1.0, 2.0, ("DS-1", "DS-3", "DS-5"),
+                     ("DS-2",), ("DS-4",), ("DS-3",)),
+        item("DS-1", 3, "11", "Done", done),
+        item("DS-2", 8, "12", "In Progress", doing),
+        item("DS-3", 2, "11", "Done", done, _at("2026-02-18T09:00")),
+        item("DS-4", 1, None, "To Do", todo),
+        item("DS-5", 2, "11", "Done", done),
+        *_status("DS-1", "2026-02-20T09:00", "To Do", "Done", "todo", "done"),
+        ItemEvent("ds", "DS-2", _at("2026-02-18T09:00"), ItemField.POINTS, "5", "8"),
+        *_status("DS-2", "2026-02-19T09:00", "To Do", "In Progress", "todo", "in_progress"),
+        ItemEvent("ds", "DS-2", _at("2026-03-02T08:30"), ItemField.SPRINT, "11", "12"),
+        ItemEvent("ds", "DS-3", _at("2026-02-18T10:00"), ItemField.SPRINT, None, "11"),
+        *_status("DS-3", "2026-02-25T09:00", "To Do", "Done", "todo", "done"),
+        ItemEvent("ds", "DS-4", _at("2026-02-20T09:00"), ItemField.SPRINT, "11", None),
+        *_status("DS-5", "2026-02-24T09:00", "To Do", "Ready for release", "todo",
+                 "in_progress"),
+        *_status("DS-5", "2026-03-03T08:30", "Ready for release", "Done", "in_progress",
+                 "done"),
+    ]
+
+
+@pytest.fixture(scope="module")
+def jira_sprint_url(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A dashboard over a store holding only the hand-made sprint and Jira's report."""
+    from dspo.devserver import serving
+    from store.db import Store
+    from store.writer import write_records
+
+    folder = tmp_path_factory.mktemp("jira-sprint")
+    url = f"sqlite:///{folder / 'dspo.db'}"
+    config = folder / "dspo.yaml"
+    config.write_text(f"store: {{url: '{url}'}}\n"
+                      "dashboard: {title: dspo, timezone: UTC}\n"
+                      "products: [{key: ds, name: Data science}]\n")
+    store = Store(url)
+    store.upgrade()
+    with store.writing(), store.session() as s:
+        write_records(s, "jira", _team_sprint())
+    store.dispose()
+    with serving(config, {}, folder / "serve.log") as served:
+        yield served
+
+
+@pytest.mark.browser
+def test_jira_sprint_report_beside_dspo(browser: Any, jira_sprint_url: str) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(jira_sprint_url.rstrip("/") + "/sprint?product=ds&sprint=11")
+        page.wait_for_selector("#sprint-report", timeout=30_000)
+        shown = {(side, figure): page.inner_text(f"[data-testid=sprint-report-{side}-{figure}]")
+                 for side in ("jira", "dspo", "diff")
+                 for figure in ("committed", "completed", "not_completed", "removed", "added")}
+        assert shown == {
+            ("jira", "committed"): "11.0", ("jira", "completed"): "7.0",
+            ("jira", "not_completed"): "8.0", ("jira", "removed"): "1.0",
+            ("jira", "added"): "2.0",
+            ("dspo", "committed"): "11.0", ("dspo", "completed"): "5.0",
+            ("dspo", "not_completed"): "10.0", ("dspo", "removed"): "1.0",
+            ("dspo", "added"): "2.0",
+            ("diff", "committed"): "+0.0", ("diff", "completed"): "-2.0",
+            ("diff", "not_completed"): "+2.0", ("diff", "removed"): "+0.0",
+            ("diff", "added"): "+0.0",
+        }
+        [reason] = page.locator("[data-testid=sprint-report-reason]").all_inner_texts()
+        assert reason == (
+            "DS-5: Jira counts it completed, dspo counts it not completed: at the close "
+            "(Mon 02 Mar 08:30 UTC) its status was 'Ready for release' (in_progress), which "
+            "Jira's board counts as done (its last column); its done event came after the "
+            "sprint's end (Tue 03 Mar 08:30 UTC)")
+        [note] = page.locator("[data-testid=sprint-report-note]").all_inner_texts()
+        assert note.startswith("DS-2: points re-estimated mid-sprint (5 → 8")
+        # the velocity tiles above are dspo's own, the same numbers as its column
+        assert page.inner_text("[data-testid=sprint-commitment]") == "11.0"
+        assert page.inner_text("[data-testid=sprint-completed]") == "5.0"
+        assert errors == []
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+def test_no_report_no_comparison(browser: Any, jira_sprint_url: str) -> None:
+    """The active sprint has no report yet: no comparison card, no error."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        page.goto(jira_sprint_url.rstrip("/") + "/sprint?product=ds&sprint=12")
+        page.wait_for_selector("#sprint-burndown .js-plotly-plot", timeout=30_000)
+        assert page.locator("#sprint-report").count() == 0
+    finally:
+        page.close()
