@@ -124,21 +124,38 @@ class Airflow3Api:
 
     def _run_pages(self, dag_id: str, updated_since: datetime | None) -> Iterator[DAGRunResponse]:
         """Keyset (cursor) pages ordered by id: runs created while paging cannot shift
-        a page boundary the way offsets would."""
-        cursor = ""
+        a page boundary the way offsets would.
+
+        An Airflow 3 older than cursor paging ignores `cursor` and answers the first offset
+        page (no `total_entries_limit`, no `next_cursor`): paging then goes on by offset,
+        so such a server is read whole instead of one page of it.
+        """
         doing = f"GET /api/v2/dags/{quote(dag_id, safe='~')}/dagRuns"
+        page = self.call(partial(self._runs_page, dag_id, updated_since, "", None), doing)
+        if page.next_cursor is None and page.total_entries_limit is None:
+            yield from page.dag_runs
+
+            def fetch(offset: int) -> tuple[list[Any], int | None]:
+                more = self.call(partial(self._runs_page, dag_id, updated_since, None, offset),
+                                 doing)
+                return more.dag_runs, more.total_entries
+
+            if page.total_entries is not None and len(page.dag_runs) < page.total_entries:
+                yield from offset_pages(fetch, self.settings.page_size,
+                                        start=len(page.dag_runs))
+            return
         while True:
-            page = self.call(partial(self._runs_page, dag_id, cursor, updated_since), doing)
             yield from page.dag_runs
             if not page.next_cursor or not page.dag_runs:
                 return
-            cursor = page.next_cursor
+            page = self.call(partial(self._runs_page, dag_id, updated_since,
+                                     page.next_cursor, None), doing)
 
-    def _runs_page(self, dag_id: str, cursor: str, updated_since: datetime | None,
-                   timeout: Timeout) -> DAGRunCollectionResponse:
+    def _runs_page(self, dag_id: str, updated_since: datetime | None, cursor: str | None,
+                   offset: int | None, timeout: Timeout) -> DAGRunCollectionResponse:
         return self.runs_api.get_dag_runs(
-            dag_id, cursor=cursor, limit=self.settings.page_size, order_by=["id"],
-            updated_at_gte=updated_since, _request_timeout=timeout)
+            dag_id, cursor=cursor, offset=offset, limit=self.settings.page_size,
+            order_by=["id"], updated_at_gte=updated_since, _request_timeout=timeout)
 
     def runs(self, dag_id: str, updated_since: datetime | None) -> Iterator[RunInfo]:
         for run in self._run_pages(dag_id, updated_since):

@@ -106,14 +106,14 @@ def when(value: Any) -> datetime | None:
 
 
 def offset_pages(
-    fetch: Callable[[int], tuple[list[T], int | None]], limit: int
+    fetch: Callable[[int], tuple[list[T], int | None]], limit: int, start: int = 0
 ) -> Iterator[T]:
     """Items of an offset-paged list; `fetch(offset)` returns a page and the total count.
 
     Airflow caps `limit` at its own maximum_page_limit, so a short page does not mean the
     end: the total does (and an empty page, so a total that grows cannot loop forever).
     """
-    offset = 0
+    offset = start
     while True:
         items, total = fetch(offset)
         yield from items

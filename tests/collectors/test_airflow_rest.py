@@ -151,6 +151,18 @@ def test_pagination_over_three_pages(fake: FakeAirflow) -> None:
     assert len(fake.sent("POST", r"/api/v./dags/~/dagRuns/~/taskInstances/list")) >= 5
 
 
+def test_an_airflow_3_without_cursor_paging_is_read_by_offset() -> None:
+    with FakeAirflow(major="3", password=PASSWORD) as fake:
+        fake.cursor_paging = False
+        for i in range(250):
+            fake.add_run("etl", start=T0 + timedelta(minutes=i))
+        records = collect(settings(fake, version="3", tasks=False))
+        assert len({r.run_id for r in of(records, PipelineRun)}) == 250
+        offsets = [r.query.get("offset", ["-"])[0]
+                   for r in fake.sent("GET", "/api/v2/dags/etl/dagRuns")]
+        assert offsets == ["-", "100", "200"]
+
+
 def test_many_dags_are_listed_in_one_go(fake: FakeAirflow) -> None:
     for i in range(25):
         fake.add_run(f"dag_{i:02d}")

@@ -93,6 +93,7 @@ class FakeAirflow(FakeServer):
         self.runs: dict[tuple[str, str], FakeRun] = {}
         self._ids = itertools.count(1)
         self._revoke_after: str | None = None
+        self.cursor_paging = True
         self.route("POST", "/auth/token", self.create_token)
         if major == "3":
             self.route("GET", "/api/v2/version", lambda r, m: Reply(200, {
@@ -205,6 +206,10 @@ class FakeAirflow(FakeServer):
         updated_at_gte -> DAGRunCollectionResponse with next_cursor."""
         runs = self._runs(unquote(match["dag"]), _q(request, "updated_at_gte"))
         limit = _limit(request)
+        if not self.cursor_paging:  # an Airflow 3 before cursor paging: offset pages only
+            offset = int(_q(request, "offset") or 0)
+            return Reply(200, {"dag_runs": [_v2_run(r) for r in runs[offset:offset + limit]],
+                               "total_entries": len(runs)})
         cursor = _q(request, "cursor")
         after = int(base64.b64decode(cursor)) if cursor else 0
         page = [r for r in runs if r.id > after][:limit]
