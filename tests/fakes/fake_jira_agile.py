@@ -23,6 +23,7 @@ import base64
 import re
 import time
 from datetime import UTC, datetime
+from datetime import timedelta as td
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -504,10 +505,9 @@ def seed_team(fake: FakeJiraAgile, project: str = "DS") -> None:
 
     1 done in sprint 11; 2 re-estimated 5 -> 8, carried over to 12 at the close; 3 added
     mid-sprint and done; 4 removed mid-sprint; 5 'Ready for release' at the close (Jira's
-    done column, category in progress) and Done after it; 6 a sub-task of 1; 7 in epic 100.
+    done column, category in progress) and Done after it; 6 a sub-task of 1; 7 in epic 100
+    (Cloud: its parent) or 101 (Data Center: its Epic Link).
     """
-    from datetime import timedelta as td
-
     k = [f"{project}-{n}" for n in range(8)]
     fake.add_board(1, project)
     fake.add_board(2, project, kind="kanban")
@@ -532,6 +532,8 @@ def seed_team(fake: FakeJiraAgile, project: str = "DS") -> None:
     fake.change(k[5], day + td(days=8), "status", "To Do", "Ready for release")
     fake.change(k[5], S11_CLOSE + td(days=1), "status", "Ready for release", "Done")
     fake.add_issue(k[6], day - td(days=5), kind="Sub-task", parent=k[1])
-    fake.add_issue(k[7], T0 + td(hours=1), points=3, sprints=[12], parent=f"{project}-100")
+    # Data Center: the company-managed Epic Link field, Cloud: the parent
+    epic = {"parent": f"{project}-100"} if fake.cloud else {"epic_link": f"{project}-101"}
+    fake.add_issue(k[7], T0 + td(hours=1), points=3, sprints=[12], **epic)
     fake.set_report(11, completed={k[1]: (3, 3), k[3]: (2, 2), k[5]: (2, 2)},
                     not_completed={k[2]: (5, 8)}, punted={k[4]: (1, 1)}, added=(k[3],))
