@@ -27,6 +27,7 @@ from tenacity import (
     stop_after_attempt,
     wait_exponential_jitter,
 )
+from tenacity.stop import stop_base
 
 from collectors.deadline import Deadline, DeadlineExceeded
 
@@ -166,12 +167,15 @@ def _wait(deadline: Deadline) -> Callable[[RetryCallState], float]:
     return wait
 
 
-def _past_deadline(deadline: Deadline) -> Callable[[RetryCallState], bool]:
-    def stop(state: RetryCallState) -> bool:
-        asked = _asked_wait(state)
-        return deadline.remaining() <= (asked if asked is not None else 0.5)
+class _past_deadline(stop_base):  # noqa: N801 - reads like tenacity's own stop_* conditions
+    """Stop when the deadline would pass during the wait the source asked for (or is gone)."""
 
-    return stop
+    def __init__(self, deadline: Deadline) -> None:
+        self.deadline = deadline
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        asked = _asked_wait(retry_state)
+        return self.deadline.remaining() <= (asked if asked is not None else 0.5)
 
 
 def _log_retry(doing: str) -> Callable[[RetryCallState], None]:
