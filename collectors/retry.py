@@ -167,7 +167,7 @@ def _wait(deadline: Deadline) -> Callable[[RetryCallState], float]:
     return wait
 
 
-class _past_deadline(stop_base):  # noqa: N801 - reads like tenacity's own stop_* conditions
+class _past_deadline(stop_base):  # named like tenacity's own stop_* conditions
     """Stop when the deadline would pass during the wait the source asked for (or is gone)."""
 
     def __init__(self, deadline: Deadline) -> None:
