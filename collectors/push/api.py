@@ -42,6 +42,7 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MESSAGES = {  # pydantic's wording where a caller needs more to fix the payload
     "timezone_aware": "must carry a UTC offset or Z, e.g. 2026-03-02T09:15:00Z",
     "datetime_type": "must be an ISO 8601 time string with an offset, e.g. 2026-03-02T09:15:00Z",
+    "string_pattern_mismatch": "must not contain a NUL character (\\u0000)",
 }
 
 
@@ -100,7 +101,8 @@ def push_blueprint(
 
     for kind in KINDS:
         bp.add_url_rule(f"/sources/<source>/{kind.path}", f"push_{kind.name}",
-                        _bound(push, kind.path), methods=["POST"])
+                        _bound(push, kind.path), methods=["POST", "OPTIONS"],
+                        provide_automatic_options=False)
     bp.add_url_rule("/openapi.json", "openapi", _openapi, methods=["GET"])
     bp.add_url_rule("/", "unknown_root", _unknown, defaults={"rest": ""}, methods=_ALL)
     bp.add_url_rule("/<path:rest>", "unknown", _unknown, methods=_ALL)
@@ -114,6 +116,8 @@ _ALL = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 def _bound(push: Callable[[str, str], flask.Response], path: str) -> Callable[..., Any]:
     def view(source: str) -> flask.Response:
+        if flask.request.method == "OPTIONS":  # only POST: not the catch-all's methods
+            return flask.Response(status=204, headers={"Allow": "OPTIONS, POST"})
         return push(source, path)
 
     return view

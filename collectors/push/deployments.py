@@ -116,4 +116,4 @@ def _newest_per_alias(deployments: Sequence[DeploymentIn]) -> dict[str, Deployme
 
 
 def _version(d: DeploymentIn) -> str | None:
-    return None if d.version is None else str(d.version)
+    return d.version

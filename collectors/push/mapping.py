@@ -68,7 +68,7 @@ def drift_records(reports: Sequence[DriftReportIn], product: str) -> Iterator[Re
             window_end=utc(x.window_end), dataset_drift=x.dataset_drift, drifted_share=share,
             drifted_count=drifted, column_count=columns,
             features=tuple(DriftFeature(f.column, f.method, f.score, f.threshold, f.drifted)
-                           for f in x.features),
+                           for f in x.columns()),
             model=x.model, computed_at=utc(x.computed_at) if x.computed_at else None,
         )
 
@@ -97,7 +97,7 @@ def _history(events: Sequence[ItemEventIn], product: str, key: str) -> Iterator[
     explicit = {utc(e.ts) for e in events if e.field == "status_category"}
     for e in events:
         ts = utc(e.ts)
-        before, after = _text(e.from_value), _text(e.to_value)
+        before, after = e.from_value, e.to_value
         yield ItemEvent(product, key, ts, ItemField(e.field), before, after)
         if e.field != "status" or ts in explicit:
             continue
@@ -112,9 +112,3 @@ def _category(status: str | None) -> str | None:
     category = STATUS_DEFAULTS.get(" ".join(status.lower().split()))
     return category.value if category is not None else None
 
-
-def _text(value: str | float | None) -> str | None:
-    """Event values are text in the store; 3.0 points read as '3'."""
-    if value is None or isinstance(value, str):
-        return value
-    return str(int(value)) if float(value).is_integer() else repr(float(value))

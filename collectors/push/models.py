@@ -10,11 +10,15 @@ a build agent in another zone would silently shift a run by hours.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
+from annotated_types import Interval
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -22,6 +26,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import WithJsonSchema
 
 from collectors.files import STATUS_DEFAULTS
 
@@ -30,17 +35,58 @@ MAX_BODY_BYTES = 10 * 1024 * 1024
 MAX_OBJECTS = 10_000
 """Most objects in one request's list."""
 
-OFFSET_PATTERN = r"(Z|z|[+-][0-9]{2}:?[0-9]{2})$"
+TIME_PATTERN = r"^(19|2[01])[0-9]{2}-.*(Z|z|[+-][0-9]{2}:?[0-9]{2})$"
+"""A time of the years 1900-2199 with a UTC offset: dspo's reads (pandas) hold only those."""
+TEXT_PATTERN = r"^[^\x00]*$"
+"""No NUL character: PostgreSQL text cannot hold one."""
+
+
+def _in_range(value: datetime) -> datetime:
+    if not 1900 <= value.year <= 2199:
+        raise ValueError("must lie in the years 1900 to 2199")
+    return value
+
+
 Time = Annotated[
     AwareDatetime,
-    Field(json_schema_extra={"pattern": OFFSET_PATTERN,
+    AfterValidator(_in_range),
+    Field(json_schema_extra={"pattern": TIME_PATTERN,
                              "examples": ["2026-03-02T09:15:00Z", "2026-03-02T10:15:00+01:00"]}),
 ]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Text = Annotated[str, StringConstraints(max_length=2000)]
-Url = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
-Labels = Annotated[dict[Name, Annotated[str, StringConstraints(max_length=500)]],
-                   Field(max_length=32)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=TEXT_PATTERN)]
+Url = Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=TEXT_PATTERN)]
+Labels = Annotated[
+    dict[Name, Annotated[str, StringConstraints(max_length=500, pattern=TEXT_PATTERN)]],
+    Field(max_length=32),
+]
+
+
+def _whole(value: object) -> object:
+    """2.0 is an integer to JSON Schema, so it is one here too."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _as_text(value: object) -> object:
+    """A version or a points value sent as a number is kept as text: 7 -> '7', 2.5 -> '2.5'."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    if not -(2**53) <= value <= 2**53:
+        return value  # refused as not a string: beyond the numbers JSON keeps exact
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+Int32 = Annotated[int, Interval(ge=-(2**31), le=2**31 - 1), BeforeValidator(_whole)]
+"""The store's integer columns are 32-bit."""
+Count = Annotated[int, Interval(ge=0, le=2**31 - 1), BeforeValidator(_whole)]
+NameOrNumber = Annotated[
+    Name,
+    BeforeValidator(_as_text),
+    WithJsonSchema({"anyOf": [{"type": "string", "minLength": 1, "maxLength": 200,
+                               "pattern": TEXT_PATTERN},
+                              {"type": "number", "minimum": -(2**53), "maximum": 2**53}]}),
+]
 
 
 class Payload(BaseModel):
@@ -58,8 +104,8 @@ class PipelineTaskIn(Payload):
     end: Time | None = None
     duration: float | None = Field(default=None, ge=0, description="Seconds, as the system "
                                    "reports them; default end - start.")
-    try_number: int | None = Field(default=None, ge=0)
-    map_index: int = Field(default=-1, description="For mapped/matrix tasks; -1 when not.")
+    try_number: Count | None = None
+    map_index: Int32 = Field(default=-1, description="For mapped/matrix tasks; -1 when not.")
     operator: Name | None = Field(default=None, description="Kind of task, e.g. sh, docker.")
 
 
@@ -74,7 +120,7 @@ class PipelineRunIn(Payload):
     trigger: Name | None = Field(default=None, description="Who or what started it.")
     url: Url | None = Field(default=None, description="Link to the run in its system.")
     run_type: Name | None = Field(default=None, description="scheduled, manual, push, ...")
-    attempt: int | None = Field(default=None, ge=1)
+    attempt: Annotated[int, Interval(ge=1, le=2**31 - 1), BeforeValidator(_whole)] | None = None
     duration: float | None = Field(default=None, ge=0, description="Seconds, as the system "
                                    "reports them; default end - start.")
     branch: Name | None = None
@@ -95,7 +141,7 @@ class DeploymentIn(Payload):
     model: Name = Field(description="Model name (as in objectives and alert rules).")
     alias: Name = Field(description="Alias or environment now serving the version: "
                         "champion, production, staging.")
-    version: Name | int | None = Field(description="The version now behind the alias; null "
+    version: NameOrNumber | None = Field(description="The version now behind the alias; null "
                                        "when the alias was removed (undeployed).")
     at: Time = Field(description="When the alias moved; with model and alias, the key.")
     run_id: Name | None = Field(default=None, description="Training run of the version; "
@@ -115,8 +161,8 @@ class MetricPointIn(Payload):
     labels: Labels = Field(default_factory=dict, description="Series labels; a model "
                            "metric with label run_id counts towards the model version "
                            "deployed with that run_id.")
-    unit: Annotated[str, StringConstraints(max_length=50)] = ""
-    step: int = Field(default=0, description="Training step or epoch, where there is one.")
+    unit: Annotated[str, StringConstraints(max_length=50, pattern=TEXT_PATTERN)] = ""
+    step: Int32 = Field(default=0, description="Training step or epoch, where there is one.")
 
 
 class DriftFeatureIn(Payload):
@@ -130,14 +176,22 @@ class DriftFeatureIn(Payload):
 class DriftReportIn(Payload):
     """A data drift result over one window of one dataset; keyed by (dataset, window)."""
 
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"required": ["features"], "properties": {"features": {"minItems": 1}}},
+        {"required": ["drifted_share", "drifted_count", "column_count"],
+         "properties": {"drifted_share": {"type": "number"},
+                        "drifted_count": {"type": "integer"},
+                        "column_count": {"type": "integer"}}},
+    ]})
+
     dataset: Name = Field(description="Dataset name, as drift objectives and rules name it.")
     window_start: Time
     window_end: Time
     dataset_drift: bool = Field(description="The tool's verdict for the dataset as a whole.")
     drifted_share: float | None = Field(default=None, ge=0, le=1, description="Share of "
                                         "drifted columns; default from features.")
-    drifted_count: int | None = Field(default=None, ge=0, description="Default from features.")
-    column_count: int | None = Field(default=None, ge=0, description="Default from features.")
+    drifted_count: Count | None = Field(default=None, description="Default from features.")
+    column_count: Count | None = Field(default=None, description="Default from features.")
     features: list[DriftFeatureIn] = Field(default_factory=list, max_length=5000)
     model: Name | None = Field(default=None, description="Model the dataset feeds.")
     computed_at: Time | None = None
@@ -151,15 +205,17 @@ class DriftReportIn(Payload):
                        if getattr(self, k) is None]
             if missing:
                 raise ValueError(f"{', '.join(missing)} required when features are not given")
-        columns = [f.column for f in self.features]
-        if len(set(columns)) < len(columns):
-            raise ValueError("features name a column twice")
         return self
+
+    def columns(self) -> list[DriftFeatureIn]:
+        """The features, one per column (a column sent twice: the last one counts)."""
+        return list({f.column: f for f in self.features}.values())
 
     def summary(self) -> tuple[float, int, int]:
         """(drifted share, drifted count, column count), given or counted from features."""
-        drifted = sum(f.drifted for f in self.features)
-        columns = self.column_count if self.column_count is not None else len(self.features)
+        features = self.columns()
+        drifted = sum(f.drifted for f in features)
+        columns = self.column_count if self.column_count is not None else len(features)
         count = self.drifted_count if self.drifted_count is not None else drifted
         share = self.drifted_share
         if share is None:
@@ -175,8 +231,8 @@ class ItemEventIn(Payload):
 
     ts: Time
     field: Literal["status", "status_category", "points", "sprint"]
-    from_value: Name | float | None = Field(default=None, alias="from")
-    to_value: Name | float | None = Field(default=None, alias="to", description="null: "
+    from_value: NameOrNumber | None = Field(default=None, alias="from")
+    to_value: NameOrNumber | None = Field(default=None, alias="to", description="null: "
                                           "cleared (e.g. removed from the sprint).")
 
 
@@ -184,7 +240,8 @@ class BacklogItemIn(Payload):
     """A backlog item of a tracker with no collector; keyed by `key` within the source."""
 
     key: Name = Field(description="The item's key, e.g. ML-142.")
-    title: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+    title: Annotated[str, StringConstraints(min_length=1, max_length=1000,
+                                            pattern=TEXT_PATTERN)]
     type: Name = "Story"
     status: Name
     status_category: Category | None = Field(

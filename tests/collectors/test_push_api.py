@@ -127,7 +127,7 @@ def test_changed_fields_update_the_same_record(store: Store) -> None:
 # ------------------------------------------------------------ deployments
 
 
-def _deploy(client: Any, version: str | None, at: str, alias: str = "production") -> Any:
+def _deploy(client: Any, version: str | int | None, at: str, alias: str = "production") -> Any:
     body = {"model": "churn-clf", "alias": alias, "version": version, "at": at}
     answer = _post(client, "deployments", body)
     assert answer.status_code == 200, answer.json
@@ -337,3 +337,33 @@ def test_the_sources_page_judges_a_push_source_on_its_interval(store: Store) -> 
         "push", Status.GREEN, 6)  # 3 points, their 2 series, the product
     stale, = build_sources(store, product, [JENKINS], as_of=NOW + timedelta(minutes=31))
     assert stale.health.status == Status.RED  # no push for two intervals (15m each)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [({"ts": "0248-06-16T10:36:01Z"}, "$.ts: must lie in the years 1900 to 2199"),
+     ({"step": 2**31}, "$.step: Input should be less than or equal to 2147483647"),
+     ({"name": "auc\u0000"}, "$.name: must not contain a NUL character (\\u0000)"),
+     ({"value": 1e400}, None)],
+    ids=["year", "int32", "nul", "overflowing-float"],
+)
+def test_what_the_store_cannot_hold_is_refused(store: Store, body: dict[str, Any],
+                                               expected: str | None) -> None:
+    point = {"name": "auc", "value": 0.9, "ts": "2026-03-02T07:00:00Z"} | body
+    answer = _post(app_for(store).test_client(), "metrics", point)
+    assert answer.status_code == 422
+    if expected is not None:
+        assert answer.json["errors"] == [expected]
+
+
+def test_numbers_where_json_schema_allows_them(store: Store) -> None:
+    client = app_for(store).test_client()
+    point = {"name": "auc", "value": 1, "ts": "2026-03-02T07:00:00Z", "step": 3.0}
+    assert _post(client, "metrics", point).status_code == 200  # 3.0 is an integer
+    assert queries.series_points(store, "churn", "model_metric", "auc")["step"].tolist() == [3]
+    _deploy(client, 7, "2026-03-01T09:00:00Z")
+    assert queries.model_versions(store, "churn", "churn-clf")["version"].tolist() == ["7"]
+    item = {**examples.BACKLOG_ITEM, "history": [
+        {"ts": "2026-02-21T10:00:00Z", "field": "points", "from": None, "to": 2.5}]}
+    assert _post(client, "backlog-items", item).status_code == 200
+    assert queries.item_events(store, "churn")["to_value"].tolist() == ["2.5"]
