@@ -1,6 +1,8 @@
-"""WSGI entry for gunicorn: `gunicorn "dashboard.wsgi:server"` with DSPO_CONFIG set.
+"""WSGI entry for the dashboard alone: `gunicorn "dashboard.wsgi:server"` with DSPO_CONFIG.
 
-Each worker loads the config and opens its own engine; nothing is shared between workers.
+`dspo.wsgi:server` (what the compose file runs) serves the dashboard and the push API;
+this one serves no push API, since the dashboard package never imports collectors. Each
+worker loads the config and opens its own engine; nothing is shared between workers.
 """
 
 from __future__ import annotations
