@@ -2,8 +2,9 @@
 
 What is read: the unpaused DAGs the settings select (`dags` allow-list and/or `dag_pattern`),
 their runs updated since the watermark, and the task instances of those runs. Airflow 3
-(`/api/v2`, JWT) and Airflow 2 (`/api/v1`, basic auth) are read through the two readers of
-`collectors/airflow_common.py`, so both give the same records:
+(`/api/v2`, JWT; `collectors/airflow3.py`) and Airflow 2 (`/api/v1`, basic auth;
+`collectors/airflow2.py`) answer the same interface (`collectors/airflow_common.py`), so
+both give the same records:
 
 - `PipelineRun` per run, keyed `"{dag_id}/{dag_run_id}"` (run ids are only unique within a
   DAG), with Airflow's own state word, run type and trigger in `detail`, Airflow's
