@@ -175,6 +175,11 @@ class DspoConfig(Strict):
                     f"sources[{i}].product: unknown product {source.product!r} "
                     f"(known: {', '.join(product_keys)})"
                 )
+        by_kind: dict[type[SourceBase], list[tuple[int, SourceBase]]] = {}
+        for i, source in enumerate(self.sources):
+            by_kind.setdefault(type(source), []).append((i, source))
+        for model, entries in by_kind.items():
+            model.check_together(entries)
         _unique([s.name for s in self.sinks], "sinks", "name")
         if NATIVE_SINK in {s.name for s in self.sinks}:
             raise ValueError(f"sinks: the name {NATIVE_SINK!r} is dspo's own backlog; rename it")

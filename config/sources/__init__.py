@@ -59,6 +59,11 @@ class SourceBase(Strict):
         "exponential backoff and jitter (a Retry-After header is honoured), within the deadline.",
     )
 
+    @classmethod
+    def check_together(cls, sources: list[tuple[int, SourceBase]]) -> None:
+        """Rules across the sources of this kind in one config (each with its index in
+        `sources`); raise ValueError starting with `sources[i].key:` to refuse the file."""
+
     @model_validator(mode="after")
     def _timeouts_fit_the_deadline(self) -> SourceBase:
         for key in ("interval", "connect_timeout", "read_timeout", "deadline"):

@@ -60,6 +60,19 @@ class PushSource(SourceBase):
     def _no_repeats(cls, value: list[PushKind]) -> list[PushKind]:
         return list(dict.fromkeys(value))
 
+    @classmethod
+    def check_together(cls, sources: list[tuple[int, SourceBase]]) -> None:
+        """Each push source needs its own token, or one caller could write as another."""
+        seen: dict[str, str] = {}
+        for index, source in sources:
+            if not isinstance(source, PushSource) or not source.enabled:
+                continue
+            token = source.token.get_secret_value()
+            if token in seen:
+                raise ValueError(f"sources[{index}].token: the same token as push source "
+                                 f"{seen[token]!r}; give each push source its own")
+            seen[token] = source.name
+
     @property
     def pipeline_system(self) -> str:
         """The `system` of pushed pipeline runs."""

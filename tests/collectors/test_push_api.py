@@ -19,8 +19,6 @@ from push_helpers import JENKINS, NOW, OTHER_TOKEN, TOKEN, app_for, auth
 from sqlalchemy import func, select
 
 from collectors.push import api, examples
-from collectors.push.api import push_blueprint
-from config.sources.push import PushSource
 from store import queries
 from store import schema as s
 from store.db import Store
@@ -218,10 +216,20 @@ def test_unknown_source_kind_not_accepted_and_wrong_method(store: Store) -> None
     assert nowhere.status_code == 404 and "openapi.json" in nowhere.json["error"]
 
 
-def test_push_sources_need_their_own_tokens(store: Store) -> None:
-    twin = PushSource(name="twin", kind="push", product="churn", token=TOKEN)
-    with pytest.raises(ValueError, match="'jenkins' and 'twin' have the same token"):
-        push_blueprint([JENKINS, twin], store)
+def test_push_sources_need_their_own_tokens() -> None:
+    """A config error with its YAML path, at load, not a traceback when the server starts."""
+    from config.loader import ConfigError, parse_config
+
+    text = f"""
+products: [{{key: churn, name: Churn}}]
+sources:
+  - {{name: jenkins, kind: push, product: churn, token: "{TOKEN}"}}
+  - {{name: twin, kind: push, product: churn, token: "{TOKEN}"}}
+"""
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, source="dspo.yaml", env={})
+    assert "sources[1].token: the same token as push source 'jenkins'" in str(caught.value)
+    assert TOKEN not in str(caught.value)
 
 
 # ------------------------------------------------------------ bodies
