@@ -38,7 +38,7 @@ from store.collector_runs import (
     this_holder,
 )
 from store.db import Store
-from store.records import Record
+from store.records import Record, records_read
 from store.writer import write_records
 
 log = logging.getLogger(__name__)
@@ -148,11 +148,11 @@ def _run_leased(
         with store.writing(), store.session() as s:
             written = write_records(s, source.name, records)
             finish_collector_run(
-                s, run_id, status="ok", rows_written=written.rows, records_read=len(records),
+                s, run_id, status="ok", rows_written=written.rows, records_read=written.records,
                 error=None, watermark=started, finished=clock(),
             )
         return SourceResult(source.name, kind, "ok", written.rows, time.perf_counter() - t0,
-                            records=len(records))
+                            records=written.records)
     except Exception as e:  # any failure of one source must not stop the others
         error = _describe(e, source)
         if isinstance(e, SourceError):  # expected: the source said no; the result carries it
@@ -160,12 +160,13 @@ def _run_leased(
         else:  # a bug or an unclassified failure: keep the traceback for whoever debugs it
             log.warning("collect failed: %s", error, exc_info=True)
         with store.writing(), store.session() as s:
+            read = records_read(records)
             finish_collector_run(
-                s, run_id, status="failed", rows_written=0, records_read=len(records),
+                s, run_id, status="failed", rows_written=0, records_read=read,
                 error=error, watermark=None, finished=clock(),
             )
         return SourceResult(source.name, kind, "failed", 0, time.perf_counter() - t0, error,
-                            records=len(records))
+                            records=records_read(records))
 
 
 def _collect_within_deadline(
@@ -252,21 +253,21 @@ def write_pushed(
     t0 = time.perf_counter()
     if rejected is not None:
         error = f"source {source.name!r} (push API): {rejected}"
-        return _push_failed(store, source, kind, started, t0, len(records), error, clock)
+        return _push_failed(store, source, kind, started, t0, records_read(records), error, clock)
     try:
         with store.writing(), store.session() as s:
             run_id = start_collector_run(s, source.name, kind, started, this_holder())
             written = write_records(s, source.name, records)
             finish_collector_run(
-                s, run_id, status="ok", rows_written=written.rows, records_read=len(records),
+                s, run_id, status="ok", rows_written=written.rows, records_read=written.records,
                 error=None, watermark=started, finished=clock(),
             )
     except Exception as e:  # any failed write is recorded like a failed collection
         log.warning("push failed: %s", _describe(e, source), exc_info=True)
-        return _push_failed(store, source, kind, started, t0, len(records),
+        return _push_failed(store, source, kind, started, t0, records_read(records),
                             _describe(e, source), clock)
     return SourceResult(source.name, kind, "ok", written.rows, time.perf_counter() - t0,
-                        records=len(records))
+                        records=written.records)
 
 
 def _push_failed(

@@ -344,6 +344,11 @@ class Present:
     scope: Mapping[str, str] = field(default_factory=dict)
 
 
+def records_read(records: list[Record]) -> int:
+    """How many records a source read: a `Present` key listing is bookkeeping, not data."""
+    return sum(1 for x in records if not isinstance(x, Present))
+
+
 Record = (
     Point
     | Model
