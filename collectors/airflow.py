@@ -31,7 +31,7 @@ from datetime import datetime
 from itertools import chain
 
 from collectors.airflow_common import AirflowApi, RunInfo, TaskInfo, detect_major
-from collectors.base import Collector
+from collectors.base import Collector, reconcile_due
 from collectors.mlflow_common import mask_uri
 from config.sources.airflow import AirflowSource
 from store.records import (
@@ -87,7 +87,7 @@ class AirflowCollector(Collector[AirflowSource]):
                  ) -> Iterator[Record]:
         dags = self._selected(api)
         updated_since = self._updated_since(since, until)
-        reconcile = self._reconcile_due(since, until)
+        reconcile = reconcile_due(since, until, self.settings.reconcile_every)
         by_dag: dict[str, list[RunInfo]] = {d: [] for d in dags}
         for run in self._changed_runs(api, dags, updated_since):
             if run.dag_id in by_dag:
@@ -132,15 +132,6 @@ class AirflowCollector(Collector[AirflowSource]):
         if self.settings.history:
             return until - self.settings.history
         return None
-
-    def _reconcile_due(self, since: datetime | None, until: datetime) -> bool:
-        """On the first run, and when a multiple of `reconcile_every` (counted from the
-        epoch) lies between the last successful run and this one: at most that often, with
-        no state beyond the watermark, and a failed run leaves it due for the next."""
-        every = self.settings.reconcile_every.total_seconds()
-        if since is None or every <= 0:
-            return True
-        return math.floor(until.timestamp() / every) != math.floor(since.timestamp() / every)
 
     def _changed_runs(self, api: AirflowApi, dags: Sequence[str],
                       updated_since: datetime | None) -> Iterator[RunInfo]:

@@ -9,9 +9,10 @@ is an upsert on natural keys.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, SecretStr
@@ -97,6 +98,22 @@ class Collector(ABC, Generic[SettingsT]):
             if failure is None:
                 raise
             raise self.fail(f"{doing}: {failure.reason}", retriable=failure.retriable) from e
+
+
+def reconcile_due(since: datetime | None, until: datetime, every: timedelta) -> bool:
+    """Whether this run lists everything it keeps, so deletions upstream leave the store:
+    on every run when `every` is 0, else when a multiple of `every` (counted from the Unix
+    epoch, UTC) falls in (since, until], and on a first run (the store may hold rows of an
+    earlier life of the source).
+
+    Stateless, yet exactly one successful run per period reconciles: the runner hands each
+    run the previous successful run's start as `since`, so successive spans tile time, and
+    a failed run's span is covered again by the next one.
+    """
+    if since is None or every <= timedelta(0):
+        return True
+    step = every.total_seconds()
+    return math.floor(until.timestamp() / step) > math.floor(since.timestamp() / step)
 
 
 def secrets_of(settings: BaseModel) -> list[str]:

@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from collectors.base import Collector
-from collectors.github_common import GithubApi, due_for_reconcile, login, parse_time
+from collectors.base import Collector, reconcile_due
+from collectors.github_common import GithubApi, login, parse_time
 from config.sources.github import GithubActionsSource
 from store.records import (
     Entity,
@@ -107,7 +107,7 @@ class GithubActionsCollector(Collector[GithubActionsSource]):
     def collect(self, since: datetime | None, until: datetime) -> Iterator[Record]:
         settings = self.settings
         window_start = until - timedelta(days=settings.keep_days)
-        reconcile = due_for_reconcile(since, until, settings.reconcile_every)
+        reconcile = reconcile_due(since, until, settings.reconcile_every)
         cutoff = window_start
         if since is not None and not reconcile:
             cutoff = max(since - settings.overlap, window_start)

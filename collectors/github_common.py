@@ -23,7 +23,7 @@ import math
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from github import Auth, Github, GithubException
@@ -208,21 +208,6 @@ def parse_time(value: Any) -> datetime | None:
 def iso(value: datetime) -> str:
     """A time as GitHub's query parameters take it (`since=2026-03-01T09:00:00Z`)."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def due_for_reconcile(since: datetime | None, until: datetime, every: timedelta) -> bool:
-    """Whether this run lists everything to reflect deletions: when a multiple of `every`
-    (counted from the Unix epoch, UTC) falls in (since, until].
-
-    Stateless, yet exactly one successful run per period reconciles: the runner hands each
-    run the previous successful run's start as `since`, so successive spans tile time, and
-    a failed run's span is covered again by the next one. A first run stores everything it
-    reads anyway: nothing to reconcile.
-    """
-    if since is None or every <= timedelta(0):
-        return False
-    step = every.total_seconds()
-    return math.floor(until.timestamp() / step) > math.floor(since.timestamp() / step)
 
 
 def login(user: Any) -> str | None:

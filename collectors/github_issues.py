@@ -38,8 +38,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from collectors.base import Collector
-from collectors.github_common import GithubApi, due_for_reconcile, iso, login, parse_time
+from collectors.base import Collector, reconcile_due
+from collectors.github_common import GithubApi, iso, login, parse_time
 from collectors.github_projects import ProjectView, read_project
 from config.sources.github import GithubIssuesSource
 from store.records import (
@@ -203,7 +203,7 @@ class GithubIssuesCollector(Collector[GithubIssuesSource]):
                 yield from self._sprints(project.sprints)
             rules = Rules(settings, milestones, project)
             yield from self._issues(api, rules, since, until)
-            if due_for_reconcile(since, until, settings.reconcile_every):
+            if reconcile_due(since, until, settings.reconcile_every):
                 keys = self._all_keys(api, rules)
                 if keys is not None:
                     yield Present(self.product, Entity.BACKLOG_ITEM, keys)

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from collectors.base import Collector
+from collectors.base import Collector, reconcile_due
 from collectors.jira_client import JiraApi, jql_string, since_clause
 from collectors.jira_issues import FieldError, IssueReader, SprintBook, Statuses, resolve_fields
 from collectors.jira_sprints import board_ids, board_sprints, read_sprint_report, sprint_record
@@ -64,7 +64,7 @@ class JiraCollector(Collector[JiraSource]):
                 yield from reader.records(issue)
         if since is None:
             yield Present(self.product, Entity.BACKLOG_ITEM, frozenset(keys))
-        elif self.reconcile_due(since, until):
+        elif reconcile_due(since, until, self.settings.reconcile_every):
             yield Present(self.product, Entity.BACKLOG_ITEM, frozenset(self._all_keys(api)))
 
     # ------------------------------------------------------------ sprints
@@ -107,11 +107,6 @@ class JiraCollector(Collector[JiraSource]):
             clauses.append(f"({self.settings.jql})")
         clauses += [c for c in extra if c]
         return " AND ".join(clauses) + " ORDER BY created ASC"
-
-    def reconcile_due(self, since: datetime, until: datetime) -> bool:
-        """Whether [since, until) crosses a multiple of `reconcile_every` since the epoch."""
-        period = self.settings.reconcile_every
-        return (until - _EPOCH) // period > (since - _EPOCH) // period
 
     def _all_keys(self, api: JiraApi) -> set[str]:
         return {str(i["key"]) for page in api.search(self.jql(), ["id"]) for i in page}

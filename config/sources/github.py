@@ -45,7 +45,7 @@ class GithubSourceBase(SourceBase):
     reconcile_every: Duration = Field(
         default=timedelta(days=1),
         description="At most this often, list everything the source keeps so what was deleted "
-        "or transferred on GitHub leaves the store; 0s never.",
+        "or transferred on GitHub leaves the store; 0s does it on every run.",
     )
 
     @model_validator(mode="after")

@@ -76,7 +76,7 @@ class JiraSource(SourceBase):
     reconcile_every: Duration = Field(
         default=timedelta(days=1),
         description="At most this often, list every issue key (a keys-only search) so issues "
-        "deleted or moved out of the project leave the store.",
+        "deleted or moved out of the project leave the store; 0s does it on every run.",
     )
 
     @property
@@ -105,8 +105,8 @@ class JiraSource(SourceBase):
                 "Jira Data Center authenticates with a personal access token alone: remove "
                 "`email` (or set `deployment: cloud`)"
             )
-        if self.reconcile_every <= timedelta(0):
-            raise ValueError("reconcile_every must be positive")
+        if self.reconcile_every < timedelta(0):
+            raise ValueError("reconcile_every must not be negative")
         if self.overlap < timedelta(0):
             raise ValueError("overlap must not be negative")
         return self

@@ -19,7 +19,7 @@ from fake_airflow import T0, FakeAirflow
 from fake_http import free_port
 
 from collectors.airflow import AirflowCollector
-from collectors.base import FatalSourceError, RetriableSourceError
+from collectors.base import FatalSourceError, RetriableSourceError, reconcile_due
 from collectors.runner import run_sources
 from config.sources.airflow import AirflowSource
 from config.sources.files import FilesSource
@@ -196,9 +196,7 @@ def test_history_limits_the_first_run(fake: FakeAirflow) -> None:
 ], ids=["first-run", "same-hour", "hour-crossed"])
 def test_reconciliation_is_due_once_per_period(since: datetime | None, until: datetime,
                                                due: bool) -> None:
-    source = AirflowSource(name="a", kind="airflow", product="p", url="http://x",
-                           reconcile_every="1h")
-    assert AirflowCollector(source)._reconcile_due(since, until) is due
+    assert reconcile_due(since, until, timedelta(hours=1)) is due
 
 
 def test_no_tasks_when_switched_off(fake: FakeAirflow) -> None:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from collectors.base import reconcile_due
 from collectors.jira_client import jql_time, parse_time, since_clause
 from collectors.jira_collector import JiraCollector
 from collectors.jira_issues import (
@@ -194,11 +195,8 @@ def test_sprint_report_of_an_older_site_and_null_sums() -> None:
     pytest.param("2026-03-04 09:00", "2026-03-07 09:00", True, id="days-later"),
 ])
 def test_reconcile_at_most_once_a_period(since: str, until: str, due: bool) -> None:
-    settings = JiraSource(name="j", kind="jira", product="p", url="https://x.atlassian.net",
-                          email="a@b.c", token="t", project="DS", reconcile_every="1d")
-    collector = JiraCollector(settings)
     at = [datetime.fromisoformat(x).replace(tzinfo=UTC) for x in (since, until)]
-    assert collector.reconcile_due(at[0], at[1]) is due
+    assert reconcile_due(at[0], at[1], timedelta(days=1)) is due
 
 
 def test_jql_joins_project_extra_and_watermark() -> None:
