@@ -37,7 +37,8 @@ _DAY = pd.Timedelta(days=1)
 _TICK = pd.Timedelta(1, "ns")
 
 
-def _sprint_row(sprints: pd.DataFrame, sprint: str) -> pd.Series:
+def sprint_row(sprints: pd.DataFrame, sprint: str) -> pd.Series:
+    """The sprint `sprint` (an external id) of `sprints`; a clear error if unknown or unstarted."""
     match = sprints.loc[sprints["external_id"].map(as_text) == as_text(sprint)]
     if match.empty:
         raise ValueError(f"no sprint with external_id {sprint!r}")
@@ -75,7 +76,7 @@ class _Sprint:
 
     def __init__(self, sprints: pd.DataFrame, items: pd.DataFrame, events: pd.DataFrame,
                  sprint: str, as_of: pd.Timestamp) -> None:
-        row = _sprint_row(sprints, sprint)
+        row = sprint_row(sprints, sprint)
         self.id = as_text(row["external_id"])
         self.start = pd.Timestamp(row["start"])
         self.stop, self.closed = end_instant(row, as_of)
@@ -269,7 +270,7 @@ def carry_over(sprints: pd.DataFrame, items: pd.DataFrame,
 def sprint_window(sprints: pd.DataFrame, sprint: str, *, as_of: datetime
                   ) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp, bool]:
     """(start, planned end, end instant, closed) of a sprint as `burndown` uses them."""
-    row = _sprint_row(sprints, sprint)
+    row = sprint_row(sprints, sprint)
     stop, closed = end_instant(row, utc_timestamp(as_of))
     planned = pd.Timestamp(row["end"]) if pd.notna(row["end"]) else stop
     return pd.Timestamp(row["start"]), planned, stop, closed

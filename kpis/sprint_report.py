@@ -36,6 +36,7 @@ import pandas as pd
 
 from kpis._time import utc_timestamp
 from kpis.history import DONE, POINTS, SPRINT, STATUS, STATUS_CATEGORY, ItemHistory, as_text
+from kpis.burndown import sprint_row
 from kpis.velocity import end_instant
 
 FIGURES = ("committed", "completed", "not_completed", "removed", "added")
@@ -78,12 +79,7 @@ class _Sprint:
 
     def __init__(self, sprints: pd.DataFrame, items: pd.DataFrame, events: pd.DataFrame,
                  sprint: str, as_of: datetime) -> None:
-        match = sprints.loc[sprints["external_id"].map(as_text) == as_text(sprint)]
-        if match.empty:
-            raise ValueError(f"no sprint with external_id {sprint!r}")
-        row = match.iloc[0]
-        if pd.isna(row["start"]):
-            raise ValueError(f"sprint {sprint!r} has no start")
+        row = sprint_row(sprints, sprint)
         self.id = as_text(row["external_id"])
         self.start = pd.Timestamp(row["start"])
         self.close, self.closed = end_instant(row, as_of)
