@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 
 from kpis._time import utc_timestamp
-from kpis.history import DONE, POINTS, SPRINT, STATUS, STATUS_CATEGORY, ItemHistory, as_text
 from kpis.burndown import sprint_row
+from kpis.history import DONE, POINTS, SPRINT, STATUS, STATUS_CATEGORY, ItemHistory, as_text
 from kpis.velocity import end_instant
 
 FIGURES = ("committed", "completed", "not_completed", "removed", "added")
