@@ -54,9 +54,9 @@ def layout(product: str | None = None, start: str | None = None, end: str | None
                          "pipelines-duration"), xl=6, className="mb-3"),
         ]),
         card("Recent runs", [
-            html.Div("Runs started in this date range, newest first; a duration the "
-                     "pipeline's system reported (Airflow) is marked *, others are end - start.",
-                     className="kpi-caption"),
+            html.Div("The latest runs started in this date range, newest first; a duration "
+                     "the pipeline's system reported (Airflow) is marked *, others are "
+                     "end - start.", className="kpi-caption"),
             _recent(view),
         ], "pipelines-runs"),
         html.Div(className="mb-3"),
@@ -163,8 +163,14 @@ def _failed(view: PipelinesView) -> html.Div | html.P:
     if view.failed_runs.empty:
         return html.P("No failed run in this date range.", className="text-muted")
     tasks = view.failed_run_tasks
+    with_tasks = [run for run in view.failed_runs.itertuples(index=False)
+                  if ((tasks["pipeline"] == run.pipeline) & (tasks["run_id"] == run.run_id)).any()]
+    if not with_tasks:
+        return html.P(f"{len(view.failed_runs)} failed run(s) in this date range, none with "
+                      "task instances: their system reports runs only (Airflow and GitHub "
+                      "Actions report tasks and jobs).", className="text-muted")
     blocks = []
-    for i, run in enumerate(view.failed_runs.itertuples(index=False)):
+    for i, run in enumerate(with_tasks):
         mine = tasks[(tasks["pipeline"] == run.pipeline) & (tasks["run_id"] == run.run_id)]
         title = html.Div([
             html.Span(run.pipeline, className="fw-semibold"), " · ",

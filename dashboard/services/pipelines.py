@@ -28,7 +28,7 @@ from store.db import Store
 
 DEFAULT_WINDOW_DAYS = 7
 DURATION_MEDIAN_RUNS = 10
-RECENT_RUNS = 50  # rows of the runs table
+RECENT_RUNS = 15  # rows of the runs table: the latest; the timeline above shows them all
 FAILED_RUNS_SHOWN = 5  # failed runs whose every task is listed
 
 
