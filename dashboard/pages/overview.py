@@ -37,8 +37,12 @@ def layout(product: str | None = None, **_query: str) -> html.Div:
                     xl=3, lg=6, className="mb-3"),
         ]),
         _alerts(overview),
-        card("Sources", [sources_table(overview.sources, names, overview.as_of,
-                                       ctx.config.dashboard.timezone)], "overview-sources"),
+        card("Sources", [
+            sources_table(overview.sources, names, overview.as_of,
+                          ctx.config.dashboard.timezone),
+            dcc.Link("Runs, freshness and errors of every source",
+                     href=f"/sources?product={selected.key}", className="small"),
+        ], "overview-sources"),
     ])
 
 
