@@ -68,7 +68,7 @@ from collectors.evidently_reports import (
     read_report,
 )
 from config.sources.evidently import EvidentlyWorkspace
-from store.records import DataQuality, DriftReport, Point, Record, SeriesKind
+from store.records import DataQuality, DriftReport, Record
 
 if TYPE_CHECKING:
     from collectors.evidently_drift import EvidentlyCollector
@@ -114,28 +114,24 @@ def drift_records(
     product: str, dataset: str, start: datetime, end: datetime, model: str | None,
     s: DriftSummary, path: str, computed_at: datetime,
 ) -> Iterator[Record]:
-    """A drift report and its drifted-share point, the same for computed and imported."""
+    """A drift report, the same for computed and imported. Its share is stored once, in the
+    report: health signals and pages read it there (`store.signals`)."""
     yield DriftReport(
         product, dataset, start, end, dataset_drift=s.dataset_drift,
         drifted_share=s.drifted_share, drifted_count=s.drifted_count,
         column_count=s.column_count, features=s.features, model=model, report_path=path,
         computed_at=computed_at,
     )
-    yield Point(product, SeriesKind.DRIFT, "drifted_share", end, s.drifted_share,
-                {"dataset": dataset})
 
 
 def quality_records(
     product: str, dataset: str, ts: datetime, q: QualitySummary,
     schema_changes: tuple[str, ...] = (),
 ) -> Iterator[Record]:
+    """A window's data quality, stored once (its rows also tell whether the window's drift
+    report had enough data to judge)."""
     yield DataQuality(product, dataset, ts, rows=q.rows, columns=q.columns,
                       missing_share=q.missing_share, schema_changes=schema_changes)
-    labels = {"dataset": dataset}
-    yield Point(product, SeriesKind.DATA_QUALITY, "rows", ts, float(q.rows), labels,
-                unit="rows")
-    yield Point(product, SeriesKind.DATA_QUALITY, "missing_share", ts, q.missing_share,
-                labels)
 
 
 # ---------------------------------------------------------------- workspace layout

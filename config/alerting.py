@@ -10,9 +10,22 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, HttpUrl, SecretStr
+from pydantic import Field, HttpUrl, PrivateAttr, SecretStr
 
 from config.base import KEY_PATTERN, Duration, Op, Strict
+from config.signals import (
+    SIGNAL_KINDS,
+    DataQualitySignal,
+    DriftSignal,
+    FeatureDriftSignal,
+    ModelMetricSignal,
+    PipelineFailuresSignal,
+    PipelineFreshnessSignal,
+    PipelineSuccessSignal,
+    UsageChangeSignal,
+    UsageSignal,
+    signal_label_names,
+)
 
 StateOnProblem = Literal["ok", "alerting", "keep_state"]
 
@@ -25,70 +38,92 @@ class ConditionBase(Strict):
     threshold: float = Field(description="The condition holds when `value op threshold`.")
 
 
-class ModelMetricCondition(ConditionBase):
-    kind: Literal["model_metric"] = Field(description="Latest metric of a model version.")
-    model: str = Field(description="Registered model name.")
-    alias: str | None = Field(default="champion", description="Alias naming the version.")
-    version: str | None = Field(default=None, description="A fixed version instead.")
-    metric: str = Field(description="Metric key, e.g. auc.")
+class ModelMetricCondition(ModelMetricSignal, ConditionBase):
+    pass
 
 
-class DriftCondition(ConditionBase):
-    kind: Literal["drift"] = Field(description="Drifted share of the latest drift report.")
-    dataset: str = Field(description="Dataset name of an evidently source.")
+class DriftCondition(DriftSignal, ConditionBase):
+    pass
 
 
-class FeatureDriftCondition(ConditionBase):
-    kind: Literal["feature_drift"] = Field(
-        description="Drift score of each column in the latest report: one alert per column."
+class FeatureDriftCondition(FeatureDriftSignal, ConditionBase):
+    pass
+
+
+class DataQualityCondition(DataQualitySignal, ConditionBase):
+    pass
+
+
+class PipelineSuccessCondition(PipelineSuccessSignal, ConditionBase):
+    pass
+
+
+class PipelineFailuresCondition(PipelineFailuresSignal, ConditionBase):
+    pass
+
+
+class PipelineFreshnessCondition(PipelineFreshnessSignal, ConditionBase):
+    pass
+
+
+class UsageCondition(UsageSignal, ConditionBase):
+    pass
+
+
+class UsageChangeCondition(UsageChangeSignal, ConditionBase):
+    pass
+
+
+class ObjectiveCondition(Strict):
+    """An objective's own verdict as the condition: the page and the alert agree by
+    construction, since both judge the same signal against the same bands."""
+
+    kind: Literal["objective"] = Field(
+        description="The status of one of the product's objectives, e.g. failing."
     )
-    dataset: str = Field(description="Dataset name of an evidently source.")
-    columns: list[str] = Field(default_factory=list, description="Columns; empty means all.")
-
-
-class DataQualityCondition(ConditionBase):
-    kind: Literal["data_quality"] = Field(description="Latest data quality of a dataset.")
-    dataset: str = Field(description="Dataset name of an evidently source.")
-    metric: Literal["rows", "missing_share"] = Field(description="rows or missing_share.")
-
-
-class PipelineFailuresCondition(ConditionBase):
-    kind: Literal["pipeline_failures"] = Field(
-        description="Failed runs in a trailing window: one alert per pipeline."
+    objective: str = Field(description="The objective's name, as in products[].objectives.")
+    when: Literal["failing", "not_healthy"] = Field(
+        default="failing",
+        description="failing: beyond its threshold (red); not_healthy: at risk or failing.",
     )
-    pipeline: str | None = Field(default=None, description="One pipeline; omit for each.")
-    window: Duration = Field(default=timedelta(days=1), description="Trailing window, e.g. 1d.")
+    _target: Any = PrivateAttr(default=None)  # the objective, resolved when the config loads
+
+    def bind(self, objective: Any) -> None:
+        """Attach the objective the name refers to (done by `DspoConfig` at load)."""
+        self._target = objective
+
+    @property
+    def target(self) -> Any:
+        """The objective this condition watches (its signal and bands)."""
+        if self._target is None:
+            raise RuntimeError(f"objective condition {self.objective!r} was never bound to "
+                               "its objective (load configs through DspoConfig)")
+        return self._target
+
+    @property
+    def op(self) -> Op:
+        """The condition holds where the objective's own comparison fails."""
+        return _NEGATED[self.target.op]
+
+    @property
+    def threshold(self) -> float:
+        """failing: the red boundary; not_healthy: the amber one (or red without one)."""
+        objective = self.target
+        if self.when == "not_healthy" and objective.warning is not None:
+            return float(objective.warning)
+        return float(objective.threshold)
 
 
-class PipelineFreshnessCondition(ConditionBase):
-    kind: Literal["pipeline_freshness"] = Field(
-        description="Hours since the last successful run: one alert per pipeline."
-    )
-    pipeline: str | None = Field(default=None, description="One pipeline; omit for each.")
+_NEGATED: dict[str, Op] = {">=": "<", ">": "<=", "<=": ">", "<": ">="}
 
 
-class UsageCondition(ConditionBase):
-    kind: Literal["usage"] = Field(description="Latest value of a usage KPI.")
-    kpi: str = Field(description="Query name of a sql_kpis source.")
-
-
-class UsageChangeCondition(ConditionBase):
-    kind: Literal["usage_change"] = Field(
-        description="Relative change of a usage KPI's mean: last window against the one "
-        "before (-0.2 = down 20%)."
-    )
-    kpi: str = Field(description="Query name of a sql_kpis source.")
-    window: Duration = Field(default=timedelta(days=7), description="Window length, e.g. 7d.")
-
-
-Condition = Annotated[
+SignalCondition = (
     ModelMetricCondition | DriftCondition | FeatureDriftCondition | DataQualityCondition
-    | PipelineFailuresCondition | PipelineFreshnessCondition | UsageCondition
-    | UsageChangeCondition,
-    Field(discriminator="kind"),
-]
-CONDITION_KINDS = ("model_metric", "drift", "feature_drift", "data_quality",
-                   "pipeline_failures", "pipeline_freshness", "usage", "usage_change")
+    | PipelineSuccessCondition | PipelineFailuresCondition | PipelineFreshnessCondition
+    | UsageCondition | UsageChangeCondition
+)
+Condition = Annotated[SignalCondition | ObjectiveCondition, Field(discriminator="kind")]
+CONDITION_KINDS = (*SIGNAL_KINDS, "objective")
 
 
 # ---------------------------------------------------------------- rules
@@ -144,12 +179,37 @@ class AlertRule(Strict):
         description="Where items go: 'backlog' (dspo's own) and names from `sinks`.",
     )
 
+    @property
+    def signal(self) -> Any:
+        """The signal the rule watches: its condition's, or that of the objective it names."""
+        c = self.condition
+        return c.target if isinstance(c, ObjectiveCondition) else c
+
 
 # ---------------------------------------------------------------- sinks
 
 
 class SinkBase(Strict):
+    """Every sink's delivery settings: how often and how long the outbox tries a tracker
+    that fails. A retriable failure (no answer, 408, 429, 5xx) waits a random time between
+    0 and min(backoff_cap, backoff_base × 2^(attempts − 1)), or what the tracker's
+    Retry-After asks; a fatal answer (any other 4xx) or the last of `max_attempts` makes
+    the action a dead letter on the Alerts page, for a PO to retry or discard."""
+
     name: str = Field(pattern=KEY_PATTERN, description="Name rules use in their sinks list.")
+    max_attempts: int = Field(
+        default=30, ge=1, le=1000,
+        description="Attempts per action before it becomes a dead letter (retriable "
+        "failures only: a fatal answer stops at once).",
+    )
+    backoff_base: Duration = Field(
+        default=timedelta(minutes=1), gt=timedelta(0),
+        description="Longest wait after the first failure; it doubles with each further one.",
+    )
+    backoff_cap: Duration = Field(
+        default=timedelta(hours=1), gt=timedelta(0),
+        description="Longest wait between two attempts, however many failed.",
+    )
 
 
 class JiraSink(SinkBase):
@@ -204,29 +264,21 @@ TEMPLATE_FIELDS = ("rule", "product", "severity", "value", "threshold", "op", "w
                    "started", "labels")
 
 
-def condition_label_names(condition: Any) -> tuple[str, ...]:
+def condition_label_names(condition: Any, objective: Any = None) -> tuple[str, ...]:
     """The labels an alert instance of this condition carries besides the rule's own.
 
     They identify the instance (and so its fingerprint): one alert per column of a
-    feature-drift rule, one per pipeline of a pipeline rule.
+    feature-drift rule, one per pipeline of a pipeline rule. An objective condition's are
+    those of the objective's signal (pass the objective), plus `objective`.
     """
-    match condition:
-        case ModelMetricCondition():
-            return ("model", "alias" if condition.version is None else "version", "metric")
-        case DriftCondition():
-            return ("dataset",)
-        case FeatureDriftCondition():
-            return ("dataset", "column")
-        case DataQualityCondition():
-            return ("dataset", "metric")
-        case PipelineFailuresCondition() | PipelineFreshnessCondition():
-            return ("pipeline",)
-        case UsageCondition() | UsageChangeCondition():
-            return ("kpi",)
-    raise TypeError(f"unknown condition {type(condition).__name__}")
+    if isinstance(condition, ObjectiveCondition):
+        inner = signal_label_names(objective) if objective is not None else ()
+        return ("objective", *inner)
+    return signal_label_names(condition)
 
 
-def template_fields(rule: AlertRule) -> tuple[str, ...]:
-    """Every name a rule's backlog template may use: the fixed fields and each label."""
-    names = [*TEMPLATE_FIELDS, *rule.labels, *condition_label_names(rule.condition)]
+def template_fields(rule: AlertRule, objective: Any = None) -> tuple[str, ...]:
+    """Every name a rule's backlog template may use: the fixed fields and each label
+    (`objective`: the objective an objective condition names)."""
+    names = [*TEMPLATE_FIELDS, *rule.labels, *condition_label_names(rule.condition, objective)]
     return tuple(dict.fromkeys(names))

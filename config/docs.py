@@ -7,6 +7,7 @@ Run `python -m config.docs > docs/configuration.md` after changing `config/schem
 from __future__ import annotations
 
 import re
+import typing
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any, get_args
@@ -14,7 +15,7 @@ from typing import Any, get_args
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from config import alerting, schema
+from config import alerting, schema, signals
 from config.base import format_duration
 from config.sources import SourceBase, source_models
 
@@ -23,20 +24,12 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("`store`", schema.StoreConfig),
     ("`dashboard`", schema.DashboardConfig),
     ("`products[]`", schema.ProductConfig),
-    ("`products[].objectives[]` kind `model_metric`", schema.ModelMetricObjective),
-    ("`products[].objectives[]` kind `drift`", schema.DriftObjective),
-    ("`products[].objectives[]` kind `pipeline_success_rate`", schema.PipelineSuccessObjective),
-    ("`products[].objectives[]` kind `usage`", schema.UsageObjective),
+    ("`products[].objectives[]`: a health signal (below) and its bands", schema.ObjectiveBase),
     ("`alerts[]`", alerting.AlertRule),
     ("`alerts[].backlog`", alerting.BacklogTemplate),
-    ("`alerts[].condition` kind `model_metric`", alerting.ModelMetricCondition),
-    ("`alerts[].condition` kind `drift`", alerting.DriftCondition),
-    ("`alerts[].condition` kind `feature_drift`", alerting.FeatureDriftCondition),
-    ("`alerts[].condition` kind `data_quality`", alerting.DataQualityCondition),
-    ("`alerts[].condition` kind `pipeline_failures`", alerting.PipelineFailuresCondition),
-    ("`alerts[].condition` kind `pipeline_freshness`", alerting.PipelineFreshnessCondition),
-    ("`alerts[].condition` kind `usage`", alerting.UsageCondition),
-    ("`alerts[].condition` kind `usage_change`", alerting.UsageChangeCondition),
+    ("`alerts[].condition`: a health signal (below) compared with a threshold",
+     alerting.ConditionBase),
+    ("`alerts[].condition` kind `objective`", alerting.ObjectiveCondition),
     ("`sinks[]` kind `jira`", alerting.JiraSink),
     ("`sinks[]` kind `github_issues`", alerting.GithubSink),
     ("`sinks[]` kind `webhook`", alerting.WebhookSink),
@@ -114,15 +107,25 @@ def _table(title: str, model: type[BaseModel], own_only: bool) -> list[str]:
     return out
 
 
+def _signal_sections() -> list[str]:
+    """What objectives and alert conditions measure: the defaults table, then each kind."""
+    doc = signals.__doc__ or ""
+    intro = doc[doc.index("Each kind has"):].strip()
+    out = ["\n## Health signals (`kind` of an objective or an alert condition)\n", intro]
+    for model in typing.get_args(signals.Signal):
+        kind = typing.get_args(model.model_fields["kind"].annotation)[0]
+        out += _table(f"signal kind `{kind}`", model, own_only=False)
+    return out
+
+
 def render() -> str:
     out = [HEADER]
     for title, model in SECTIONS:
         out += _table(title, model, own_only=False)
-        if model is schema.ProductConfig:
-            continue
-        if title == "`products[].objectives[]` kind `usage`":
+        if title.startswith("`products[].objectives[]`"):
             for source_title, source_model, own in _source_sections():
                 out += _table(source_title, source_model, own)
+    out += _signal_sections()
     return "\n".join(out) + "\n"
 
 

@@ -9,13 +9,25 @@ use are those registered in the `dspo.collectors` entry point group (`config.sou
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, GetCoreSchemaHandler, model_validator
 from pydantic_core import CoreSchema
 
-from config.alerting import NATIVE_SINK, AlertRule, Sink, template_fields
+from config.alerting import NATIVE_SINK, AlertRule, ObjectiveCondition, Sink, template_fields
 from config.base import KEY_PATTERN, Op, Strict
+from config.signals import (
+    SIGNAL_KINDS,
+    DataQualitySignal,
+    DriftSignal,
+    FeatureDriftSignal,
+    ModelMetricSignal,
+    PipelineFailuresSignal,
+    PipelineFreshnessSignal,
+    PipelineSuccessSignal,
+    UsageChangeSignal,
+    UsageSignal,
+)
 from config.sources import SourceBase, source_models
 from config.sources.evidently import DriftDataset, EvidentlySource, FileFrame
 from config.sources.files import FilesSource
@@ -54,36 +66,48 @@ class ObjectiveBase(Strict):
         return self
 
 
-class ModelMetricObjective(ObjectiveBase):
-    kind: Literal["model_metric"] = Field(description="A metric of a registered model version.")
-    model: str = Field(description="Registered model name, as in the MLflow registry.")
-    alias: str | None = Field(default="champion", description="Alias naming the version.")
-    version: str | None = Field(default=None, description="A fixed version instead of an alias.")
-    metric: str = Field(description="Metric key logged by the model's runs, e.g. auc.")
+class ModelMetricObjective(ModelMetricSignal, ObjectiveBase):
+    pass
 
 
-class DriftObjective(ObjectiveBase):
-    kind: Literal["drift"] = Field(description="Drifted share of columns in the latest report.")
-    dataset: str = Field(description="Dataset name as configured in an evidently source.")
+class DriftObjective(DriftSignal, ObjectiveBase):
+    pass
 
 
-class PipelineSuccessObjective(ObjectiveBase):
-    kind: Literal["pipeline_success_rate"] = Field(
-        description="Share of finished pipeline runs that succeeded in a trailing window."
-    )
-    pipeline: str | None = Field(default=None, description="One pipeline; omit for all.")
-    window_days: int = Field(default=7, ge=1, description="Trailing window in days.")
+class FeatureDriftObjective(FeatureDriftSignal, ObjectiveBase):
+    pass
 
 
-class UsageObjective(ObjectiveBase):
-    kind: Literal["usage"] = Field(description="Latest value of a usage KPI.")
-    kpi: str = Field(description="Query name of a sql_kpis source.")
+class DataQualityObjective(DataQualitySignal, ObjectiveBase):
+    pass
 
 
-Objective = Annotated[
-    ModelMetricObjective | DriftObjective | PipelineSuccessObjective | UsageObjective,
-    Field(discriminator="kind"),
-]
+class PipelineSuccessObjective(PipelineSuccessSignal, ObjectiveBase):
+    pass
+
+
+class PipelineFailuresObjective(PipelineFailuresSignal, ObjectiveBase):
+    pass
+
+
+class PipelineFreshnessObjective(PipelineFreshnessSignal, ObjectiveBase):
+    pass
+
+
+class UsageObjective(UsageSignal, ObjectiveBase):
+    pass
+
+
+class UsageChangeObjective(UsageChangeSignal, ObjectiveBase):
+    pass
+
+
+AnyObjective = (
+    ModelMetricObjective | DriftObjective | FeatureDriftObjective | DataQualityObjective
+    | PipelineSuccessObjective | PipelineFailuresObjective | PipelineFreshnessObjective
+    | UsageObjective | UsageChangeObjective
+)
+Objective = Annotated[AnyObjective, Field(discriminator="kind")]
 
 
 class ProductConfig(Strict):
@@ -123,7 +147,7 @@ def _union(models: tuple[type[SourceBase], ...]) -> Any:
     return Union[models]  # noqa: UP007 - a runtime-built union needs the subscript form
 
 
-OBJECTIVE_KINDS = ("model_metric", "drift", "pipeline_success_rate", "usage")
+OBJECTIVE_KINDS = SIGNAL_KINDS
 
 
 # ---------------------------------------------------------------- top level
@@ -184,8 +208,11 @@ class DspoConfig(Strict):
         if NATIVE_SINK in {s.name for s in self.sinks}:
             raise ValueError(f"sinks: the name {NATIVE_SINK!r} is dspo's own backlog; rename it")
         _unique([r.name for r in self.alerts], "alerts", "name")
+        for product in self.products:
+            _unique([o.name for o in product.objectives], f"products[{product.key}].objectives",
+                    "name")
         for i, rule in enumerate(self.alerts):
-            _check_rule(f"alerts[{i}] (rule {rule.name!r})", rule, product_keys,
+            _check_rule(f"alerts[{i}] (rule {rule.name!r})", rule, self.products,
                         [NATIVE_SINK, *(s.name for s in self.sinks)])
         return self
 
@@ -196,18 +223,24 @@ class DspoConfig(Strict):
         raise KeyError(key)
 
 
-def _check_rule(path: str, rule: AlertRule, products: list[str], sinks: list[str]) -> None:
+def _check_rule(path: str, rule: AlertRule, products: list[ProductConfig],
+                sinks: list[str]) -> None:
     """What one rule cannot check alone: names it refers to, and its title template."""
-    if rule.product not in products:
+    by_key = {p.key: p for p in products}
+    if rule.product not in by_key:
         raise ValueError(
-            f"{path}.product: unknown product {rule.product!r} (known: {', '.join(products)})"
+            f"{path}.product: unknown product {rule.product!r} (known: {', '.join(by_key)})"
         )
+    objective = None
+    if isinstance(rule.condition, ObjectiveCondition):
+        objective = objective_named(by_key[rule.product], rule.condition.objective, path)
+        rule.condition.bind(objective)
     for j, sink in enumerate(rule.sinks):
         if sink not in sinks:
             raise ValueError(
                 f"{path}.sinks[{j}]: unknown sink {sink!r} (known: {', '.join(sinks)})"
             )
-    dummies = {name: _Dummy() for name in template_fields(rule)}
+    dummies = {name: _Dummy() for name in template_fields(rule, objective)}
     for key in ("title", "description"):
         try:
             getattr(rule.backlog, key).format_map(dummies)
@@ -218,6 +251,16 @@ def _check_rule(path: str, rule: AlertRule, products: list[str], sinks: list[str
             ) from None
         except (ValueError, IndexError, AttributeError, TypeError) as e:
             raise ValueError(f"{path}.backlog.{key}: not a valid template: {e}") from None
+
+
+def objective_named(product: ProductConfig, name: str, path: str = "condition") -> AnyObjective:
+    """The product's objective called `name`; a config error naming the known ones if none."""
+    for objective in product.objectives:
+        if objective.name == name:
+            return objective
+    known = ", ".join(repr(o.name) for o in product.objectives) or "none"
+    raise ValueError(f"{path}.condition.objective: product {product.key!r} has no objective "
+                     f"{name!r} (known: {known})")
 
 
 class _Dummy(float):

@@ -7,7 +7,9 @@ a replay of the past sees what the PO saw then.
 A report's status follows the product's `drift` objective for its dataset when there is one
 (drifted share judged with `kpis.health.classify`); without one, Evidently's own dataset
 drift flag decides (red when set, green otherwise), because that is the verdict the full
-report shows.
+report shows. A report over fewer current rows than the objective's `min_rows` (the
+default when there is no objective) is unknown, marked `insufficient`: a handful of rows
+makes statistical tests say "drifted" about almost anything.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from datetime import datetime
 import pandas as pd
 
 from config.schema import DriftObjective
+from config.signals import DEFAULT_MIN_ROWS
 from kpis._time import utc_timestamp
 from kpis.health import Status, classify
 
@@ -31,16 +34,28 @@ HISTORY_COLUMNS = [
     "column_count",
     "dataset_drift",
     "report_path",
+    "rows",
+    "insufficient",
     "status",
 ]
 QUALITY_COLUMNS = ["dataset", "ts", "rows", "columns", "missing_share"]
 SCHEMA_CHANGE_COLUMNS = ["dataset", "ts", "changes", "new"]
 
 
+def insufficient(rows: float | None, objective: DriftObjective | None) -> bool:
+    """Too few current rows to judge; an unknown count is not held against a report."""
+    minimum = objective.min_rows if objective is not None else DEFAULT_MIN_ROWS
+    return rows is not None and not pd.isna(rows) and rows < minimum
+
+
 def report_status(
-    drifted_share: float | None, dataset_drift: bool | None, objective: DriftObjective | None
+    drifted_share: float | None, dataset_drift: bool | None, objective: DriftObjective | None,
+    rows: float | None = None,
 ) -> Status:
-    """One report's verdict: the objective's bands if given, else Evidently's drift flag."""
+    """One report's verdict: unknown on too few rows, else the objective's bands if given,
+    else Evidently's drift flag."""
+    if insufficient(rows, objective):
+        return Status.UNKNOWN
     if objective is not None:
         return classify(drifted_share, objective.op, objective.threshold, objective.warning)
     if dataset_drift is None or pd.isna(dataset_drift):
@@ -73,13 +88,16 @@ def drifted_share_over_time(
     done = done.drop_duplicates(["dataset", "window_end"], keep="last")
     done = done.sort_values(["dataset", "window_end"], kind="stable").reset_index(drop=True)
     by_dataset = _objectives_by_dataset(objectives)
+    rows = done["rows"] if "rows" in done.columns else pd.Series(float("nan"), index=done.index)
+    short = [insufficient(n, by_dataset.get(d)) for d, n in zip(done["dataset"], rows,
+                                                                  strict=True)]
     status = [
-        report_status(share, flag, by_dataset.get(dataset))
-        for dataset, share, flag in zip(
-            done["dataset"], done["drifted_share"], done["dataset_drift"], strict=True
+        report_status(share, flag, by_dataset.get(dataset), n)
+        for dataset, share, flag, n in zip(
+            done["dataset"], done["drifted_share"], done["dataset_drift"], rows, strict=True
         )
     ]
-    return done.assign(status=status)[HISTORY_COLUMNS]
+    return done.assign(rows=rows, insufficient=short, status=status)[HISTORY_COLUMNS]
 
 
 def latest_reports(

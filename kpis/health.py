@@ -24,21 +24,13 @@ from enum import StrEnum
 
 import pandas as pd
 
-from config.schema import (
-    DriftObjective,
-    ModelMetricObjective,
-    Op,
-    PipelineSuccessObjective,
-    UsageObjective,
-)
+from config.schema import AnyObjective, Op
 from kpis._time import utc_timestamp
+from kpis.signals import FINISHED_STATES, Reading, finished_runs, read_signal
 
-ObjectiveSettings = (
-    ModelMetricObjective | DriftObjective | PipelineSuccessObjective | UsageObjective
-)
-
-POINT_KINDS = ("model_metric", "drift", "usage")
-FINISHED_STATES = ("success", "failed")
+ObjectiveSettings = AnyObjective
+__all__ = ["FINISHED_STATES", "ObjectiveResult", "Status", "classify", "evaluate_objective",
+           "judge", "latest_value", "product_status", "success_rate"]
 
 
 class Status(StrEnum):
@@ -105,6 +97,7 @@ class ObjectiveResult:
     op: Op
     as_of: datetime | None
     detail: str
+    insufficient: bool = False  # the data was too thin to judge (e.g. a drift window's rows)
 
 
 def latest_value(points: pd.DataFrame) -> tuple[pd.Timestamp, float] | None:
@@ -122,18 +115,7 @@ def latest_value(points: pd.DataFrame) -> tuple[pd.Timestamp, float] | None:
 def _finished_runs(
     runs: pd.DataFrame, *, as_of: pd.Timestamp, window_days: int, pipeline: str | None
 ) -> pd.DataFrame:
-    if runs.empty:
-        return runs
-    window_start = as_of - timedelta(days=window_days)
-    mask = (
-        runs["state"].isin(FINISHED_STATES)
-        & runs["end"].notna()
-        & (runs["end"] > window_start)
-        & (runs["end"] <= as_of)
-    )
-    if pipeline is not None:
-        mask &= runs["pipeline"] == pipeline
-    return runs.loc[mask]
+    return finished_runs(runs, as_of, timedelta(days=window_days), pipeline)
 
 
 def success_rate(
@@ -154,57 +136,37 @@ def success_rate(
     return float((finished["state"] == "success").sum() / len(finished))
 
 
-def _fmt(ts: pd.Timestamp) -> str:
-    return f"{ts:%Y-%m-%d %H:%M} UTC"
+def judge(reading: Reading, objective: ObjectiveSettings) -> Status:
+    """One reading against the objective's bands."""
+    return classify(reading.value, objective.op, objective.threshold, objective.warning)
 
 
 def evaluate_objective(
     objective: ObjectiveSettings, frame: pd.DataFrame, *, as_of: datetime
 ) -> ObjectiveResult:
-    """Evaluate one objective on its frame as of `as_of` (later data is ignored).
-
-    model_metric, drift, usage: `frame` is a points frame [ts, value]; the latest value at
-    or before `as_of` is judged. pipeline_success_rate: `frame` is a pipeline-runs frame.
-    """
-    at = utc_timestamp(as_of)
-    value: float | None
-    measured: datetime | None
-    if isinstance(objective, PipelineSuccessObjective):
-        finished = _finished_runs(
-            frame, as_of=at, window_days=objective.window_days, pipeline=objective.pipeline
-        )
-        succeeded = int((finished["state"] == "success").sum()) if len(finished) else 0
-        value = succeeded / len(finished) if len(finished) else None
-        measured = at.to_pydatetime()
-        scope = f"pipeline {objective.pipeline}" if objective.pipeline else "all pipelines"
-        detail = (
-            f"{succeeded} of {len(finished)} finished runs succeeded ({scope}, "
-            f"{objective.window_days} days to {_fmt(at)})"
-            if len(finished)
-            else f"no finished run ({scope}) in the {objective.window_days} days to {_fmt(at)}"
-        )
-    elif objective.kind in POINT_KINDS:
-        upto = frame.loc[frame["ts"] <= at] if not frame.empty else frame
-        latest = latest_value(upto)
-        if latest is None:
-            value, measured = None, None
-            detail = f"no value at or before {_fmt(at)}"
-        else:
-            ts, value = latest
-            measured = ts.to_pydatetime()
-            detail = f"{value:.4g} at {_fmt(ts)}"
-    else:  # pragma: no cover - the config schema admits no other kind
-        raise ValueError(f"unknown objective kind {objective.kind!r}")
+    """Evaluate one objective on the frame `store.signals` read for it, as of `as_of` (later
+    data is ignored). A signal with several instances (one per pipeline, per column) is as
+    healthy as its worst instance, whose value is shown."""
+    readings = read_signal(objective, frame, as_of=as_of)
+    if not readings:
+        readings = [Reading({}, None, None, "nothing to measure yet")]
+    judged = [(judge(r, objective), r) for r in readings]
+    known = [(s, r) for s, r in judged if s is not Status.UNKNOWN]
+    status, reading = max(known, key=lambda sr: sr[0].rank) if known else judged[0]
+    detail = reading.detail
+    if reading.labels and len(readings) > 1:
+        detail = f"{', '.join(reading.labels.values())}: {detail} (worst of {len(readings)})"
     return ObjectiveResult(
         name=objective.name,
         kind=objective.kind,
-        value=value,
-        status=classify(value, objective.op, objective.threshold, objective.warning),
+        value=reading.value,
+        status=status,
         threshold=objective.threshold,
         warning=objective.warning,
         op=objective.op,
-        as_of=measured,
+        as_of=reading.observed_at,
         detail=detail,
+        insufficient=reading.insufficient,
     )
 
 

@@ -1,4 +1,4 @@
-"""Usage KPIs: the latest value against its target, week over week, and a 7-day mean.
+"""Usage KPIs: the latest value, week over week, a 7-day mean, and the objective's verdict.
 
 Inputs are points frames [ts, value] as `store.queries.series_points` returns them for a
 `usage` series. The target comes from the product's `usage` objective for that KPI when
@@ -18,8 +18,9 @@ from datetime import datetime
 import pandas as pd
 
 from config.schema import Op, UsageObjective
+from config.signals import window_and_aggregation
 from kpis._time import utc_timestamp
-from kpis.health import Status, classify, latest_value
+from kpis.health import ObjectiveResult, Status, evaluate_objective, latest_value
 from kpis.trend import trend, week_over_week
 
 ROLLING_COLUMNS = ["ts", "value", "rolling_mean"]
@@ -38,6 +39,9 @@ class UsageKpi:
     status: Status
     week_over_week: float | None
     mean_7d: float | None
+    judged: float | None = None  # the value the objective judges (e.g. its 7-day mean)
+    judged_as: str = ""  # what that value is, e.g. "7-day mean"
+    judged_detail: str = ""
 
 
 def rolling_mean(points: pd.DataFrame, *, as_of: datetime, days: int = 7) -> pd.DataFrame:
@@ -62,19 +66,23 @@ def rolling_mean(points: pd.DataFrame, *, as_of: datetime, days: int = 7) -> pd.
 
 
 def usage_kpi(
-    name: str, points: pd.DataFrame, *, as_of: datetime, objective: UsageObjective | None = None
+    name: str, points: pd.DataFrame, *, as_of: datetime, objective: UsageObjective | None = None,
+    judged: ObjectiveResult | None = None,
 ) -> UsageKpi:
-    """Latest value at or before `as_of` judged against the objective, with its trends."""
+    """The latest value, week over week and 7-day mean of `points`, and the objective's own
+    verdict (`judged`: `kpis.health.evaluate_objective` on the objective's signal, e.g. the
+    7-day mean, computed from `points` when not given), so the usage page shows the same
+    status as the overview."""
     at = utc_timestamp(as_of)
     upto = points.loc[points["ts"] <= at] if not points.empty else points
     latest = latest_value(upto)
     value = None if latest is None else latest[1]
-    week = trend(upto, as_of=at, days=7)["value"].dropna()
-    status = (
-        classify(value, objective.op, objective.threshold, objective.warning)
-        if objective is not None
-        else Status.UNKNOWN
-    )
+    # weeks end at the newest value, as the objective's window does (`kpis.signals`)
+    end = at if latest is None else latest[0]
+    week = trend(upto, as_of=end, days=7)["value"].dropna()
+    if judged is None and objective is not None:
+        judged = evaluate_objective(objective, points, as_of=as_of)
+    status = judged.status if judged is not None else Status.UNKNOWN
     return UsageKpi(
         name=name,
         latest=value,
@@ -83,9 +91,22 @@ def usage_kpi(
         warning=None if objective is None else objective.warning,
         op=None if objective is None else objective.op,
         status=status,
-        week_over_week=week_over_week(upto, as_of=at),
+        week_over_week=week_over_week(upto, as_of=end),
         mean_7d=float(week.mean()) if len(week) else None,
+        judged=None if judged is None else judged.value,
+        judged_as="" if objective is None else judged_as(objective),
+        judged_detail="" if judged is None else judged.detail,
     )
+
+
+def judged_as(objective: UsageObjective) -> str:
+    """What an objective judges, in words: '7-day mean', 'latest value', '24-hour max'."""
+    window, how = window_and_aggregation(objective)
+    if window is None:
+        return "latest value" if how == "last" else f"{how} of all values"
+    days, rest = divmod(window.total_seconds(), 86400)
+    span = f"{int(days)}-day" if rest == 0 else f"{window.total_seconds() / 3600:g}-hour"
+    return f"{span} {'latest value' if how == 'last' else how}"
 
 
 def usage_objectives(objectives: Iterable[object]) -> dict[str, UsageObjective]:

@@ -29,6 +29,7 @@ from store.alert_queries import (
 from store.db import Store
 from store.frames import read
 from store.series import latest_point, model_metric_points, series_catalog, series_points
+from store.upsert import batched
 
 __all__ = [
     "alert_events",
@@ -251,21 +252,34 @@ DRIFT_REPORT_COLUMNS = [
 ]
 
 
+def _window_rows() -> Any:
+    """The current data's row count of a drift report's window: its dataset's data quality
+    at the window's end (written with the report), NULL where the source gave none."""
+    D, Q = s.DriftReport, s.DataQuality
+    return (select(Q.rows).where(Q.product_id == D.product_id, Q.dataset == D.dataset,
+                                 Q.ts == D.window_end)
+            .limit(1).correlate(D).scalar_subquery())
+
+
 def drift_reports(store: Store, product: str, dataset: str | None = None) -> pd.DataFrame:
+    """The product's drift reports by window end, each with its window's `rows`."""
     D = s.DriftReport
-    stmt = _of(select(*(getattr(D, c) for c in DRIFT_REPORT_COLUMNS)), product, D.product_id)
+    stmt = _of(select(*(getattr(D, c) for c in DRIFT_REPORT_COLUMNS), _window_rows()),
+               product, D.product_id)
     if dataset is not None:
         stmt = stmt.where(D.dataset == dataset)
     stmt = stmt.order_by(D.window_end, D.dataset)
     times = ["window_start", "window_end", "computed_at"]
-    return read(store, stmt, DRIFT_REPORT_COLUMNS, times=times)
+    return read(store, stmt, [*DRIFT_REPORT_COLUMNS, "rows"], times=times,
+                dtypes={"rows": "float64"})
 
 
 def drift_features(store: Store, product: str, dataset: str) -> pd.DataFrame:
     D, F = s.DriftReport, s.DriftFeature
     stmt = (
         _of(
-            select(D.window_end, F.column, F.method, F.score, F.threshold, F.drifted)
+            select(D.window_end, F.column, F.method, F.score, F.threshold, F.drifted,
+                   _window_rows())
             .select_from(F)
             .join(D, D.id == F.report_id),
             product,
@@ -274,8 +288,20 @@ def drift_features(store: Store, product: str, dataset: str) -> pd.DataFrame:
         .where(D.dataset == dataset)
         .order_by(D.window_end, F.column)
     )
-    columns = ["window_end", "column", "method", "score", "threshold", "drifted"]
-    return read(store, stmt, columns, times=["window_end"])
+    columns = ["window_end", "column", "method", "score", "threshold", "drifted", "rows"]
+    return read(store, stmt, columns, times=["window_end"], dtypes={"rows": "float64"})
+
+
+def run_urls(store: Store, run_ids: list[str]) -> dict[str, str]:
+    """Links of the given runs (those that have one)."""
+    R = s.Run
+    found: dict[str, str] = {}
+    for chunk in batched(sorted(set(run_ids)), 1000):
+        with store.session() as session:
+            rows = session.execute(select(R.run_id, R.url).where(R.run_id.in_(chunk),
+                                                                  R.url.is_not(None)))
+            found.update({run: str(url) for run, url in rows.tuples()})
+    return found
 
 
 def data_quality(store: Store, product: str, dataset: str | None = None) -> pd.DataFrame:

@@ -22,8 +22,14 @@ STATUS_LABEL = {Status.GREEN: "healthy", Status.AMBER: "at risk", Status.RED: "f
 GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
 
 
-def status_badge(status: Status, testid: str | None = None) -> html.Span:
-    badge = dbc.Badge(STATUS_LABEL[status], className=f"status-{status.value}", pill=True)
+INSUFFICIENT = "insufficient data"
+
+
+def status_badge(status: Status, testid: str | None = None, *,
+                 insufficient: bool = False) -> html.Span:
+    """The status as a coloured pill; `insufficient` says why an unknown is unknown."""
+    label = INSUFFICIENT if insufficient and status is Status.UNKNOWN else STATUS_LABEL[status]
+    badge = dbc.Badge(label, className=f"status-{status.value}", pill=True)
     return html.Span(badge, **({"data-testid": testid} if testid else {}))
 
 
@@ -45,7 +51,8 @@ def health_table(rows: list[HealthRow]) -> html.Table | html.P:
                     **{"data-testid": f"objective-value-{i}"}),
             html.Td(fmt.threshold_text(r.kind, r.op, r.threshold), className="text-muted nowrap",
                     title=_band_text(r)),
-            html.Td(status_badge(r.status, f"objective-status-{i}")),
+            html.Td(status_badge(r.status, f"objective-status-{i}",
+                                 insufficient=r.insufficient), title=r.detail),
             html.Td(dcc.Graph(figure=sparkline(row.trend, r.status), config=GRAPH_CONFIG,
                               className="spark", style={"height": "34px", "width": "120px"})),
         ]))

@@ -99,7 +99,8 @@ def _summary(view: DataView) -> dbc.Row:
             html.Span(" of columns drifted in the week to "
                       f"{latest['window_end']:%d %b %Y}", className="kpi-caption"),
             html.Span(" ", className="me-2"),
-            status_badge(Status(latest["status"]), "data-latest-status"),
+            status_badge(Status(latest["status"]), "data-latest-status",
+                         insufficient=bool(latest["insufficient"])),
             html.Div(f"{int(latest['drifted_count'])} of {int(latest['column_count'])} columns"
                      f" · {target}", className="kpi-caption"),
         ]), md=7),
@@ -159,7 +160,8 @@ def _reports(view: DataView, config: Any) -> html.Div:
             html.Td(f"{row.window_start:%d %b} – {row.window_end:%d %b %Y}", className="nowrap"),
             html.Td(fmt.percent(row.drifted_share), className="text-end"),
             html.Td(f"{int(row.drifted_count)} / {int(row.column_count)}", className="text-end"),
-            html.Td(status_badge(Status(row.status))),
+            html.Td(status_badge(Status(row.status), insufficient=bool(row.insufficient)),
+                    title=f"{int(row.rows)} rows" if pd.notna(row.rows) else None),
             html.Td(link),
         ]))
     head = html.Thead(html.Tr([html.Th("Window"), html.Th("Drifted", className="text-end"),

@@ -47,16 +47,25 @@ def _kpi_card(row: UsageRow) -> dbc.Card:
         target = f"target {kpi.op} {fmt.number(kpi.target)}{unit}"
     else:
         target = f"no target: add a usage objective with kpi: {name}"
+    judged = html.Div([
+        html.Span(fmt.number(kpi.judged), className="kpi-figure",
+                  **{"data-testid": f"usage-judged-{name}"}),
+        html.Span(unit, className="kpi-caption"), html.Span(" ", className="me-1"),
+        status_badge(kpi.status, f"usage-status-{name}"),
+        html.Div(kpi.judged_as, className="kpi-caption", title=kpi.judged_detail),
+        html.Div(target, className="kpi-caption", **{"data-testid": f"usage-target-{name}"}),
+    ], className="me-4") if kpi.target is not None else html.Div([
+        # without a target there is nothing to judge: no badge rather than "no data"
+        html.Div(target, className="kpi-caption", **{"data-testid": f"usage-target-{name}"}),
+    ], className="me-4")
     figures = html.Div([
+        judged,
         html.Div([
             html.Span(fmt.number(kpi.latest), className="kpi-figure",
                       **{"data-testid": f"usage-latest-{name}"}),
-            html.Span(unit, className="kpi-caption"), html.Span(" ", className="me-1"),
-            # without a target there is nothing to judge: no badge rather than "no data"
-            status_badge(kpi.status, f"usage-status-{name}") if kpi.target is not None else "",
+            html.Span(unit, className="kpi-caption"),
             html.Div(f"latest, {kpi.latest_ts:%a %d %b}" if kpi.latest_ts else "no value",
                      className="kpi-caption"),
-            html.Div(target, className="kpi-caption", **{"data-testid": f"usage-target-{name}"}),
         ], className="me-4"),
         html.Div([
             html.Span(fmt.change(kpi.week_over_week), className="kpi-figure",

@@ -10,7 +10,7 @@ the chart's copy was downsampled.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pandas as pd
 
@@ -27,8 +27,8 @@ from kpis.models import (
 )
 from store import queries
 from store.db import Store
-from store.objectives import objective_frame
 from store.records import SeriesKind
+from store.signals import signal_frame
 
 MAX_POINTS = 2000
 TREND_DAYS = 28
@@ -127,7 +127,8 @@ def _model_view(store: Store, product: ProductConfig, name: str, metric: str | N
                                                 strict=True) if urls.get(r)}
     rows = []
     for objective in objectives_of(product, name):
-        points = objective_frame(store, key, objective)
+        points = signal_frame(store, key, objective, as_of=as_of,
+                              history=timedelta(days=TREND_DAYS + 7))
         version = queries.resolve_version(store, key, name, alias=objective.alias,
                                           version=objective.version)
         rows.append(ObjectiveRow(objective, version,

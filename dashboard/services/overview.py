@@ -12,15 +12,14 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from config.schema import PipelineSuccessObjective, ProductConfig
+from config.schema import AnyObjective, ProductConfig
 from kpis.backlog import backlog_progress, progress_summary, work_items
 from kpis.health import ObjectiveResult, Status, evaluate_objective, product_status
-from kpis.pipelines import daily_success_rate
-from kpis.trend import trend
+from kpis.signals import readings_over_days
 from kpis.velocity import average_velocity, sprint_velocity
 from store import queries
 from store.db import Store
-from store.objectives import objective_frame
+from store.signals import signal_frame
 
 TREND_DAYS = 28
 
@@ -71,17 +70,15 @@ def build_overview(
 
 def health_rows(store: Store, product: ProductConfig, *, as_of: datetime) -> list[HealthRow]:
     """Each objective's result and trend: the overview's health panel, the map's colours."""
-    return [_health_row(store, product.key, objective, as_of) for objective in product.objectives]
+    return [_health_row(store, product.key, objective, as_of)
+            for objective in product.objectives]
 
 
-def _health_row(store: Store, product: str, objective: object, as_of: datetime) -> HealthRow:
-    if isinstance(objective, PipelineSuccessObjective):
-        since = as_of - timedelta(days=TREND_DAYS + objective.window_days)
-        runs = objective_frame(store, product, objective, since=since)
-        result = evaluate_objective(objective, runs, as_of=as_of)
-        points = daily_success_rate(runs, as_of=as_of, days=TREND_DAYS,
-                                    window_days=objective.window_days)
-        return HealthRow(result, points)
-    frame = objective_frame(store, product, objective)  # type: ignore[arg-type]
-    result = evaluate_objective(objective, frame, as_of=as_of)  # type: ignore[arg-type]
-    return HealthRow(result, trend(frame, as_of=as_of, days=TREND_DAYS))
+def _health_row(store: Store, product: str, objective: AnyObjective, as_of: datetime
+                ) -> HealthRow:
+    """The objective judged on its signal, and the same signal as it read each of the last
+    TREND_DAYS days: the sparkline shows exactly what the status is judged on."""
+    frame = signal_frame(store, product, objective, as_of=as_of,
+                         history=timedelta(days=TREND_DAYS))
+    result = evaluate_objective(objective, frame, as_of=as_of)
+    return HealthRow(result, readings_over_days(objective, frame, as_of=as_of, days=TREND_DAYS))

@@ -1,9 +1,11 @@
 """Everything the Usage page shows for one product, computed once per view.
 
-Two reads per KPI: the chart's series over the date range with `max_points=2000` (it may
-come back downsampled to min/max buckets), and the raw points of the last KPI_LOOKBACK_DAYS
-before `as_of`, from which the numbers are computed, so a downsampled chart never changes
-the latest value, the week-over-week change or the 7-day mean.
+The chart's series comes over the date range with `max_points=2000` (it may come back
+downsampled to min/max buckets); the numbers come from full-resolution data: the raw
+points of the last KPI_LOOKBACK_DAYS for the latest value and the week over week, the
+objective's own signal (`store.signals`, the reading every page and alert shares) for the
+judged value, and the raw series for the 7-day rolling mean, so downsampling changes how
+the values line looks, never a mean.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from config.schema import ProductConfig
+from kpis.health import evaluate_objective
 from kpis.usage import UsageKpi, rolling_mean, usage_kpi, usage_objectives
 from store import queries
 from store.db import Store
 from store.records import SeriesKind
+from store.signals import signal_frame
 
 MAX_POINTS = 2000
 KPI_LOOKBACK_DAYS = 15  # two weeks for week over week, plus a day of slack
@@ -56,10 +60,30 @@ def build_usage(store: Store, product: ProductConfig, *, start: datetime,
         recent = queries.series_points(store, product.key, SeriesKind.USAGE, name,
                                        start=as_of - timedelta(days=KPI_LOOKBACK_DAYS),
                                        end=as_of)
+        objective = objectives.get(name)
+        judged = None
+        if objective is not None:
+            frame = signal_frame(store, product.key, objective, as_of=as_of)
+            judged = evaluate_objective(objective, frame, as_of=as_of)
         kpi = usage_kpi(name, recent if len(recent) else chart, as_of=as_of,
-                        objective=objectives.get(name))
-        rolling = rolling_mean(chart, as_of=as_of, days=ROLLING_DAYS)
-        shown = rolling[rolling["ts"] >= pd.Timestamp(start)].reset_index(drop=True)
+                        objective=objective, judged=judged)
+        shown = _with_rolling_mean(store, product.key, name, chart, start=start, as_of=as_of)
         rows.append(UsageRow(kpi, units.get(name, ""), shown,
                              bool(chart.attrs.get("downsampled"))))
     return UsageView(product=product, as_of=as_of, start=start, rows=rows)
+
+
+def _with_rolling_mean(store: Store, product: str, name: str, chart: pd.DataFrame, *,
+                       start: datetime, as_of: datetime) -> pd.DataFrame:
+    """The chart's points with the 7-day mean at each of them, computed on every raw point
+    (read again at full resolution when the chart's series was downsampled)."""
+    full = chart
+    if chart.attrs.get("downsampled"):
+        full = queries.series_points(store, product, SeriesKind.USAGE, name,
+                                     start=start - timedelta(days=ROLLING_DAYS), end=as_of)
+    rolling = rolling_mean(full, as_of=as_of, days=ROLLING_DAYS)
+    values = chart.loc[chart["ts"] <= pd.Timestamp(as_of), ["ts", "value"]]
+    values = values.sort_values("ts", kind="stable")
+    means = rolling[["ts", "rolling_mean"]].drop_duplicates("ts", keep="last")
+    merged = pd.merge_asof(values, means, on="ts", direction="backward")
+    return merged[merged["ts"] >= pd.Timestamp(start)].reset_index(drop=True)

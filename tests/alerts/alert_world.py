@@ -22,10 +22,12 @@ MIN = timedelta(minutes=1)
 
 
 def rule(name: str = "dau-low", **extra: Any) -> dict[str, Any]:
-    """A usage rule: fires when the latest DAU is below 100."""
+    """A usage rule: fires when the latest DAU is below 100 (`last`: these tests drive the
+    state machine one point at a time, not the default 7-day mean)."""
     base: dict[str, Any] = {
         "name": name, "product": "churn",
-        "condition": {"kind": "usage", "kpi": "dau", "op": "<", "threshold": 100},
+        "condition": {"kind": "usage", "kpi": "dau", "op": "<", "threshold": 100,
+                      "aggregation": "last"},
         "backlog": {"title": "DAU of {product} down to {value:.0f}", "points": 2,
                     "labels": ["usage"]},
     }

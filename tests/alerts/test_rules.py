@@ -37,13 +37,26 @@ def test_fingerprint_is_stable_and_order_free() -> None:
 
 
 def test_usage_latest_value_up_to_now_with_rule_labels() -> None:
-    rule = _rule({"kind": "usage", "kpi": "dau", "op": "<", "threshold": 100},
-                 labels={"team": "growth"})
+    rule = _rule({"kind": "usage", "kpi": "dau", "op": "<", "threshold": 100,
+                  "aggregation": "last"}, labels={"team": "growth"})
     points = _points([50, 120, 10], [2 * DAY, DAY, -DAY])  # the last is after now
     [inst] = evaluate(rule, points, now=NOW)
     assert inst.labels == {"team": "growth", "kpi": "dau"}
     assert (inst.value, inst.holds) == (120, False)
     assert inst.evidence["observed_at"].startswith("2026-03-09T12:00")
+
+
+def test_usage_is_judged_on_its_7_day_mean_by_default() -> None:
+    """A weekend dip does not fire a usage rule: its default is the mean of the last 7 days.
+    Points 8 days ago (outside), then 1000, 1000, 1000, 1000, 1000, 650, 700 on the last
+    7 days: mean (5 x 1000 + 650 + 700) / 7 = 6350 / 7 = 907.14..., not Sunday's 700."""
+    rule = _rule({"kind": "usage", "kpi": "dau", "op": "<", "threshold": 900})
+    values = [10.0, 1000, 1000, 1000, 1000, 1000, 650, 700]
+    offsets = [8 * DAY, *(d * DAY for d in range(6, -1, -1))]
+    [inst] = evaluate(rule, _points(values, offsets), now=NOW)
+    assert inst.value == pytest.approx(6350 / 7)
+    assert inst.holds is False
+    assert inst.evidence["window"] == "1w"
 
 
 def test_no_points_is_no_data() -> None:

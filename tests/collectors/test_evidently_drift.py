@@ -27,7 +27,7 @@ from collectors.evidently_drift import EvidentlyCollector, first_start, windows
 from collectors.evidently_reports import ReportFormatError, is_drifted, summarize
 from collectors.frames import FrameError, load_frame
 from config.schema import EvidentlySource, FileFrame
-from store.records import DataQuality, DriftReport, Point, Record, SeriesKind
+from store.records import DataQuality, DriftReport, Point, Record
 
 UNTIL = datetime(2026, 12, 1, 12, tzinfo=UTC)  # a Tuesday: the week ending 12-07 is incomplete
 SHARES = [0.0, 0.0, 0.4, 0.6]
@@ -150,22 +150,15 @@ def test_data_quality_per_window(full_run: tuple[list[Record], Path]) -> None:
     assert {q.schema_changes for q in quality} == {("added: extra", "removed: retired")}
 
 
-def test_points_for_drift_and_quality(full_run: tuple[list[Record], Path]) -> None:
-    points = of(full_run[0], Point)
-    by_name: dict[tuple[SeriesKind, str], list[Point]] = {}
-    for p in points:
-        by_name.setdefault((p.kind, p.name), []).append(p)
-    assert set(by_name) == {
-        (SeriesKind.DRIFT, "drifted_share"),
-        (SeriesKind.DATA_QUALITY, "rows"),
-        (SeriesKind.DATA_QUALITY, "missing_share"),
-    }
-    assert all(p.labels == {"dataset": "orders"} for p in points)
-    shares = by_name[(SeriesKind.DRIFT, "drifted_share")]
-    assert [(p.ts, p.value) for p in shares] == [
+def test_drift_and_quality_are_stored_once(full_run: tuple[list[Record], Path]) -> None:
+    """A report's drifted share and a window's quality live in their own records only: no
+    copy in the points table for a page or a rule to read instead (one query path)."""
+    assert of(full_run[0], Point) == []
+    reports = of(full_run[0], DriftReport)
+    assert [(x.window_end, x.drifted_share) for x in reports] == [
         (end, pytest.approx(s)) for end, s in zip(WEEK_ENDS, SHARES, strict=True)
     ]
-    assert [p.value for p in by_name[(SeriesKind.DATA_QUALITY, "rows")]] == [300.0] * 4
+    assert [q.rows for q in of(full_run[0], DataQuality)] == [300] * 4
 
 
 def test_saved_snapshot_reloads_in_evidently(full_run: tuple[list[Record], Path]) -> None:
@@ -270,7 +263,7 @@ def test_imports_a_legacy_report_named_by_convention(tmp_path: Path) -> None:
     current = week(current_frame(), WEEK_ENDS[2])
     path = folder / "orders__2026-11-16__2026-11-23.json"
     path.write_text(legacy_report_json(reference_frame(), current))
-    [report, point] = list(importer(folder, tmp_path).collect(None, UNTIL))
+    [report] = list(importer(folder, tmp_path).collect(None, UNTIL))
     assert isinstance(report, DriftReport)
     assert (report.dataset, report.window_start, report.window_end) == (
         "orders", t("2026-11-16"), t("2026-11-23"),
@@ -280,7 +273,7 @@ def test_imports_a_legacy_report_named_by_convention(tmp_path: Path) -> None:
     copy = Path(report.report_path or "")  # served from reports_dir, as computed ones are
     assert copy.parent == tmp_path / "r" / "shop" / "orders" / "imported"
     assert copy.read_bytes() == path.read_bytes()
-    assert (point.name, point.value, point.ts) == ("drifted_share", 0.4, t("2026-11-23"))
+    assert (report.drifted_share, report.window_end) == (0.4, t("2026-11-23"))
 
 
 def test_imports_07_results_by_name_and_07_snapshots_by_metadata(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
+import pandas as pd
 import pytest
 from kpis_frames import points_frame, run, runs_frame, t
 
@@ -173,6 +174,17 @@ PIPELINES = PipelineSuccessObjective(
 )  # fmt: skip
 
 
+def reports_frame(rows: list[tuple[str, float, float]]) -> pd.DataFrame:
+    """Weekly drift reports [(window end, drifted share, current rows)], 10 columns each."""
+    ends = [t(end) for end, _, _ in rows]
+    return pd.DataFrame({
+        "dataset": "scoring", "window_start": [e - pd.Timedelta(days=7) for e in ends],
+        "window_end": ends, "drifted_share": [s for _, s, _ in rows],
+        "drifted_count": [round(s * 10) for _, s, _ in rows], "column_count": 10,
+        "report_path": None, "rows": [float(n) for _, _, n in rows],
+    })
+
+
 @pytest.mark.parametrize(
     ("objective", "frame", "as_of", "value", "status", "measured"),
     [
@@ -182,10 +194,16 @@ PIPELINES = PipelineSuccessObjective(
         pytest.param(AUC, AUC_POINTS, "2024-03-10", 0.70, R, "2024-03-09", id="metric-red"),
         # before the first point: no value -> unknown
         pytest.param(AUC, AUC_POINTS, "2024-02-28", None, U, None, id="metric-no-value"),
-        # drifted share 0.25: <= 0.3 but > 0.2 -> amber
+        # drifted share 0.25 in the report of the week to 03-07: <= 0.3 but > 0.2 -> amber
         pytest.param(
-            DRIFT, points_frame([("2024-03-07", 0.25)]), "2024-03-08", 0.25, A, "2024-03-07",
-            id="drift-amber",
+            DRIFT, reports_frame([("2024-03-07", 0.25, 900)]), "2024-03-08", 0.25, A,
+            "2024-03-07", id="drift-amber",
+        ),
+        # the latest window had 70 current rows, fewer than min_rows 200: insufficient
+        # data (unknown), not the 0.83 "drift" a 70-row test reads, and not the older 0.1
+        pytest.param(
+            DRIFT, reports_frame([("2024-02-29", 0.1, 900), ("2024-03-07", 0.83, 70)]),
+            "2024-03-08", None, U, "2024-03-07", id="drift-insufficient",
         ),
         # 120 daily users >= 100, no warning -> green
         pytest.param(

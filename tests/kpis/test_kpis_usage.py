@@ -22,24 +22,26 @@ def _objective(threshold: float, warning: float | None) -> UsageObjective:
 @pytest.mark.parametrize(
     ("points", "as_of", "objective", "want"),
     [
-        # latest 114; >= 100 with amber below 110: green. This week's mean (108..114) = 111,
-        # previous (101..107) = 104: (111 - 104) / 104 = 0.0673...
+        # the objective judges the 7-day mean (its default): this week (108..114) = 111,
+        # >= 100 with amber below 110: green. Previous week (101..107) = 104: week over
+        # week (111 - 104) / 104 = 0.0673...; the latest value is 114
         pytest.param(DAILY, AS_OF, _objective(100, 110),
                      (114.0, Status.GREEN, (111 - 104) / 104, 111.0), id="green-with-wow"),
-        # same data, amber below 120: 114 is amber
+        # same data, amber below 120: the mean 111 is amber
         pytest.param(DAILY, AS_OF, _objective(100, 120),
                      (114.0, Status.AMBER, (111 - 104) / 104, 111.0), id="amber"),
         # no objective: value and trend, status unknown
         pytest.param(DAILY, AS_OF, None, (114.0, Status.UNKNOWN, (111 - 104) / 104, 111.0),
                      id="no-objective"),
-        # only 03-10 .. 03-14 (110..114): no previous week -> no wow; mean 112
+        # only 03-10 .. 03-14 (110..114): no previous week -> no wow; mean 112 < 115: red
         pytest.param(DAILY.iloc[9:], AS_OF, _objective(115, None),
                      (114.0, Status.RED, None, 112.0), id="no-previous-week-red"),
         # replay at 03-10 12:00: latest 110 (03-10); week (03-03 12:00, 03-10 12:00] is
         # 104..110, mean 107; previous (02-25 12:00, 03-03 12:00] is 101..103, mean 102:
-        # (107 - 102) / 102
+        # (107 - 102) / 102. Judged on the mean 107: at or above 100, below 110: amber
+        # (the latest value alone, 110, would have been green)
         pytest.param(DAILY, t("2024-03-10 12:00"), _objective(100, 110),
-                     (110.0, Status.GREEN, (107 - 102) / 102, 107.0), id="replay"),
+                     (110.0, Status.AMBER, (107 - 102) / 102, 107.0), id="replay"),
         pytest.param(DAILY.iloc[:0], AS_OF, _objective(100, 110),
                      (None, Status.UNKNOWN, None, None), id="no-points"),
     ],
@@ -52,6 +54,9 @@ def test_usage_kpi(points, as_of, objective, want) -> None:  # type: ignore[no-u
     assert got.week_over_week == (None if wow is None else pytest.approx(wow))
     assert got.mean_7d == (None if mean is None else pytest.approx(mean))
     assert got.target == (None if objective is None else objective.threshold)
+    if objective is not None:  # the judged value is the 7-day mean the status is read on
+        assert got.judged == (None if mean is None else pytest.approx(mean))
+        assert got.judged_as == "7-day mean"
 
 
 @pytest.mark.parametrize(
