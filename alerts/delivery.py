@@ -1,11 +1,27 @@
-"""Send the outbox: each pending action to its sink, once, in order, retried until it lands.
+"""Send the outbox: each pending action to its sink, once, in order, with backoff, until
+it lands or is given up.
 
 `deliver` is safe to run at any time and from several processes: a row is leased before it
 is sent (`store.outbox.claim`), rows of one (fingerprint, sink) go in order, and a failure
-keeps the row (attempts, last error) for the next run. Before anything is created or
-reopened the tracker is asked for the fingerprint (`Sink.find`): what the tracker has wins
-over what the store remembers, so a lost store, a retried timeout or a human's edit never
-produces a second ticket.
+keeps the row (attempts, last error, next attempt) for a later run. Before anything is
+created or reopened the tracker is asked for the fingerprint (`Sink.find`): what the
+tracker has wins over what the store remembers, so a lost store, a retried timeout or a
+human's edit never produces a second ticket.
+
+Failures (classified once, by the sinks: `alerts.sinks.registry`):
+- retriable (no answer, 408, 429, 5xx): the row waits `RetryPolicy.wait` (full-jitter
+  exponential backoff, or the tracker's Retry-After) and the sink's other rows rest until
+  the next run, so a tracker that is down costs one attempt per run, not one per row;
+- fatal (any other 4xx), or the sink's `max_attempts`-th failure: the row goes dead, with
+  the tracker's answer, and stays on the Alerts page until a PO retries or discards it
+  (`alerts.deadletters`).
+
+While a row is dead the later rows of its (fingerprint, sink) wait behind it: they act on
+the same ticket (create, comment, resolve, reopen), and sending them out of order would
+either do nothing useful (a comment or resolution with no ticket) or, when the dead row is
+retried later, leave the ticket in the wrong state (a resolution retried after a re-fire
+closes a firing alert's ticket). Other alerts and other sinks go on. Retrying the dead row
+sends it and then the rows behind it; discarding it releases them.
 
 A ticket closed with an ignored resolution (Won't fix, GitHub's not planned) is never
 reopened, and no new ticket is filed for that fingerprint while it stays so: the team has
@@ -16,10 +32,12 @@ comments on it). Silence the alert to stop it changing state as well.
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from alerts.backoff import RetryPolicy, Uniform
 from alerts.sinks.base import Sink, SinkError, TicketRef
 from alerts.tickets import spec_from_payload
 from config.alerting import NATIVE_SINK
@@ -33,55 +51,102 @@ log = logging.getLogger(__name__)
 @dataclass
 class DeliveryReport:
     delivered: list[str] = field(default_factory=list)  # "create@backlog ALERT-1"
-    failed: list[str] = field(default_factory=list)  # "create@jira: sink 'jira' (...): 503"
-    waiting: int = 0  # rows left for a later run (failed, leased elsewhere, or behind one)
+    failed: list[str] = field(default_factory=list)  # "create@jira: sink 'jira' (...): 503 ..."
+    dead: list[str] = field(default_factory=list)  # "#7 create@jira: ... HTTP 403: ..."
+    waiting: int = 0  # rows left for a later run (failed, not due, leased, behind one, dead)
 
 
-def deliver(store: Store, sinks: Mapping[str, Sink], now: datetime) -> DeliveryReport:
-    """Send every pending outbox row whose sink is configured."""
+@dataclass(frozen=True)
+class _Failure:
+    error: str
+    retriable: bool
+    retry_after: float | None = None
+    tracker: bool = True  # the tracker failed (not dspo's sink code): rest the whole sink
+
+
+def deliver(store: Store, sinks: Mapping[str, Sink], now: datetime, *,
+            policies: Mapping[str, RetryPolicy] | None = None,
+            rng: Uniform | None = None) -> DeliveryReport:
+    """Send every due outbox row whose sink is configured.
+
+    `policies` are the sinks' retry settings by name (`retry_policies`; a sink without one
+    gets the defaults); `rng` draws the jitter (tests pass one that is not random).
+    """
     report = DeliveryReport()
+    draw = rng if rng is not None else random.Random()
     with store.session() as session:
         rows = ob.pending(session)
-    blocked: set[tuple[str, str]] = set()
+    held: set[tuple[str, str]] = set()  # pairs whose next row must wait for an earlier one
+    resting: set[str] = set()  # sinks that failed retriably in this run
     for row in rows:
-        pair = (row.fingerprint, row.sink)
-        what = f"{row.action}@{row.sink}"
+        pair, what = (row.fingerprint, row.sink), f"{row.action}@{row.sink}"
         sink = sinks.get(row.sink)
-        if pair in blocked or sink is None:
-            report.waiting += 1
-            if sink is None and pair not in blocked:
-                report.failed.append(f"{what}: no sink named {row.sink!r} is configured")
-            blocked.add(pair)
-            continue
-        with store.session() as session:
-            claimed = ob.claim(session, row.id, now)
-        if not claimed:
-            blocked.add(pair)
+        if row.state == ob.DEAD:
+            report.dead.append(f"#{row.id} {what}: {row.last_error or 'no answer recorded'}")
+        elif sink is None and pair not in held:
+            report.failed.append(f"{what}: no sink named {row.sink!r} is configured")
+        if sink is None or pair in held or row.sink in resting or not row.due(now):
+            held.add(pair)
             report.waiting += 1
             continue
-        try:
-            note, refs = _send(store, sink, row, now)
-        except SinkError as e:
-            error = str(e)
-        # A sink's unexpected failure (a bug, a library's surprise) must not leave the row
-        # leased or stop the other rows: it is recorded and retried like a tracker error.
-        except Exception as e:  # noqa: BLE001
-            error = f"{type(e).__name__}: {e}"
-        else:
-            with store.session() as session:
-                for ref in refs:
-                    ob.save_ticket(session, _ticket(row.fingerprint, ref, now))
-                ob.mark_delivered(session, row.id, now, note)
-            keys = " ".join(r.key for r in refs)
-            report.delivered.append(f"{what} {keys}".strip() + (f" ({note})" if note else ""))
-            continue
-        log.warning("outbox %s %s: %s", row.id, what, error)
         with store.session() as session:
-            ob.mark_failed(session, row.id, error)
-        blocked.add(pair)
-        report.failed.append(f"{what}: {error}")
-        report.waiting += 1
+            attempt = ob.claim(session, row.id, now)
+        if attempt is None:  # leased by another deliverer, or raced past its turn
+            held.add(pair)
+            report.waiting += 1
+            continue
+        failure = _attempt(store, sink, row, now, report)
+        if failure is None:
+            continue
+        held.add(pair)
+        policy = (policies or {}).get(row.sink, RetryPolicy())
+        if failure.retriable and failure.tracker:
+            resting.add(row.sink)
+        _record_failure(store, row, attempt, failure, policy, now, draw, report)
     return report
+
+
+def _attempt(store: Store, sink: Sink, row: ob.OutboxRow, now: datetime,
+             report: DeliveryReport) -> _Failure | None:
+    """Send one claimed row; None when it was delivered (and recorded so)."""
+    try:
+        note, refs = _send(store, sink, row, now)
+    except SinkError as e:
+        return _Failure(str(e), e.retriable, e.retry_after)
+    # A sink's unexpected failure (a bug, a library's surprise) must not leave the row
+    # leased or stop the other rows: it is recorded and retried like a tracker outage,
+    # up to the sink's max_attempts.
+    except Exception as e:  # noqa: BLE001
+        return _Failure(f"{type(e).__name__}: {e}", retriable=True, tracker=False)
+    with store.session() as session:
+        for ref in refs:
+            ob.save_ticket(session, _ticket(row.fingerprint, ref, now))
+        ob.mark_delivered(session, row.id, now, note)
+    keys = " ".join(r.key for r in refs)
+    what = f"{row.action}@{row.sink}"
+    report.delivered.append(f"{what} {keys}".strip() + (f" ({note})" if note else ""))
+    return None
+
+
+def _record_failure(store: Store, row: ob.OutboxRow, attempt: int, failure: _Failure,
+                    policy: RetryPolicy, now: datetime, rng: Uniform,
+                    report: DeliveryReport) -> None:
+    what = f"{row.action}@{row.sink}"
+    log.warning("outbox %s %s (attempt %d): %s", row.id, what, attempt, failure.error)
+    if policy.gives_up(attempt, retriable=failure.retriable):
+        why = (failure.error if not failure.retriable
+               else f"{failure.error} (gave up after {attempt} attempts)")
+        with store.session() as session:
+            ob.mark_dead(session, row.id, why)
+        report.dead.append(f"#{row.id} {what}: {why}")
+        report.waiting += 1
+        return
+    next_at = now + policy.wait(attempt, rng, failure.retry_after)
+    with store.session() as session:
+        ob.mark_failed(session, row.id, failure.error, next_at)
+    report.failed.append(f"{what}: {failure.error}; attempt {attempt} of "
+                         f"{policy.max_attempts}, next at {next_at.isoformat()}")
+    report.waiting += 1
 
 
 def _ticket(fp: str, ref: TicketRef, now: datetime) -> ob.TicketRow:
@@ -152,3 +217,9 @@ def build_sinks(store: Store, config: DspoConfig, clock: Callable[[], datetime]
         for settings in config.sinks:
             sinks[settings.name] = build_sink(settings)
     return sinks
+
+
+def retry_policies(config: DspoConfig) -> dict[str, RetryPolicy]:
+    """Each configured sink's retry settings by name; dspo's own backlog (which has no
+    `sinks:` entry) gets the defaults."""
+    return {settings.name: RetryPolicy.of(settings) for settings in config.sinks}

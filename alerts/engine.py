@@ -24,8 +24,18 @@ from datetime import datetime
 from alerts.inputs import fetch
 from alerts.rules import Instance, fingerprint, static_labels
 from alerts.rules import evaluate as evaluate_rule
-from alerts.states import NORMAL, Current, Observation, Step, effective, step
-from alerts.tickets import Links, plan
+from alerts.states import (
+    FIRED,
+    FIRING,
+    NORMAL,
+    RESOLVED,
+    Current,
+    Observation,
+    Step,
+    effective,
+    step,
+)
+from alerts.tickets import Links, filing_keys, plan
 from config.alerting import AlertRule
 from config.reports import report_dirs
 from config.schema import DspoConfig
@@ -35,10 +45,11 @@ from store.db import (
     Session,  # the store owns sessions; the engine only spans them
     Store,
 )
-from store.outbox import latest_ticket
+from store.outbox import latest_ticket, queued
 
 log = logging.getLogger(__name__)
 MAX_RETRIES = 10
+LATE_NOTE = "filed now: a silence held it back when it fired"
 
 
 @dataclass(frozen=True)
@@ -146,10 +157,10 @@ def _transition(session: Session, rule: AlertRule, fp: str, inst: Instance,
         return Outcome(rule.name, fp, inst.labels, inst.value, observation, NORMAL, NORMAL,
                        None, silenced)
     started = nxt.changes.get("pending_since", current.pending_since)
-    tickets = {sink: latest_ticket(session, fp, sink) for sink in rule.sinks}
-    entries = [] if silenced else plan(
-        rule, fp, nxt.transition, inst, now=now, started=started,
-        last_resolved=alert.resolved_at if alert else None, tickets=tickets, links=links)
+    fired = nxt.changes.get("fired_at", alert.fired_at if alert else None)
+    entries, late = ([], False) if silenced else _plan(
+        session, rule, fp, nxt, inst, now, started=started, fired=fired, alert=alert,
+        links=links)
     outcome = Outcome(rule.name, fp, inst.labels, inst.value, observation, current.state,
                       nxt.state, nxt.transition, silenced,
                       tuple(f"{e.action}@{e.sink}" for e in entries))
@@ -165,12 +176,31 @@ def _transition(session: Session, rule: AlertRule, fp: str, inst: Instance,
                "severity": rule.severity, "summary": summary}
     if not store_alerts.update_alert(session, alert, **changes):
         raise _Conflict()
-    if nxt.transition is not None:
-        note = _note(observation, silenced)
+    if nxt.transition is not None or late:
+        note = "; ".join(n for n in (_note(observation, silenced), LATE_NOTE if late else "")
+                         if n)
         store_alerts.add_alert_event(session, alert.id, now, current.state, nxt.state,
                                      inst.value, note)
     store_alerts.enqueue(session, entries, now)
     return outcome
+
+
+def _plan(session: Session, rule: AlertRule, fp: str, nxt: Step, inst: Instance,
+          now: datetime, *, started: datetime | None, fired: datetime | None,
+          alert: AlertRow | None, links: Links) -> tuple[list[OutboxEntry], bool]:
+    """The sink actions of this step for an unsilenced alert, and whether they include a
+    late filing: a firing alert whose filing a silence held back (no outbox row carries
+    its firing's key) files it now."""
+    filed: set[str] = set()
+    if fired is not None and (nxt.state == FIRING or nxt.transition == RESOLVED):
+        keys = {k: sink for sink in rule.sinks for k in filing_keys(fp, sink, fired)}
+        filed = {keys[k] for k in queued(session, list(keys))}
+    late = nxt.state == FIRING and nxt.transition != FIRED and set(rule.sinks) - filed != set()
+    tickets = {sink: latest_ticket(session, fp, sink) for sink in rule.sinks}
+    entries = plan(rule, fp, nxt.state, nxt.transition, inst, now=now, started=started,
+                   fired=fired, last_resolved=alert.resolved_at if alert else None,
+                   tickets=tickets, filed=filed, links=links)
+    return entries, late
 
 
 def _current(alert: AlertRow | None) -> Current:

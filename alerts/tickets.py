@@ -10,16 +10,16 @@ see why it exists.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from alerts.rules import Instance
 from alerts.sinks.base import TicketSpec
-from alerts.states import FIRED, REFIRED, RESOLVED
+from alerts.states import FIRING, REFIRED, RESOLVED
 from config.alerting import AlertRule
 from config.base import format_duration
 from config.reports import report_path_url
@@ -28,7 +28,10 @@ from store.outbox import TicketRow
 
 PAGES = {"model_metric": "/models", "drift": "/data", "feature_drift": "/data",
          "data_quality": "/data", "pipeline_failures": "/pipelines",
-         "pipeline_freshness": "/pipelines", "usage": "/usage", "usage_change": "/usage"}
+         "pipeline_freshness": "/pipelines", "pipeline_success": "/pipelines",
+         "usage": "/usage", "usage_change": "/usage"}
+"""The page a ticket links to per condition kind; any other kind (an objective's status)
+links to the overview, where objectives are shown."""
 
 
 @dataclass(frozen=True)
@@ -71,15 +74,31 @@ def template_values(rule: AlertRule, inst: Instance, started: datetime | None
 
 
 def ticket_spec(rule: AlertRule, fp: str, inst: Instance, started: datetime | None,
-                fired: datetime, links: Links) -> TicketSpec:
+                fired: datetime, links: Links, *, filed: datetime | None = None) -> TicketSpec:
+    """The item a firing files; `filed` is when, if later than the firing (a silence held it)."""
     values = template_values(rule, inst, started)
     title = rule.backlog.title.format_map(values)
     extra = rule.backlog.description.format_map(values) if rule.backlog.description else ""
     refs = ticket_links(rule, fp, inst, links)
     lines = [extra, ""] if extra else []
+    lines.append(f"dspo alert '{rule.name}' ({rule.severity}) on product '{rule.product}'.")
+    lines += evidence_lines(rule, inst, started, fired, refs)
+    if filed is not None and filed > fired:
+        lines.append(_late(fired, filed))
+    lines.append(f"Fingerprint: {fp}")
+    return TicketSpec(fingerprint=fp, rule=rule.name, product=rule.product, title=title[:250],
+                      description="\n".join(lines), type=rule.backlog.type,
+                      points=rule.backlog.points, labels=tuple(rule.backlog.labels),
+                      severity=rule.severity, links=tuple(refs))
+
+
+def evidence_lines(rule: AlertRule, inst: Instance, started: datetime | None, fired: datetime,
+                   refs: list[tuple[str, str]]) -> list[str]:
+    """Why the alert fires, as of this reading: condition and value, window, since when,
+    labels, the rule's evidence (drifted columns, ...) and links to the run and report."""
+    values = template_values(rule, inst, started)
     value = "no data" if inst.value is None else f"{inst.value:.6g}"
-    lines += [
-        f"dspo alert '{rule.name}' ({rule.severity}) on product '{rule.product}'.",
+    lines = [
         f"Condition: {rule.condition.kind} {rule.condition.op} {rule.condition.threshold:g}; "
         f"value {value}.",
         f"Window: {values['window']}.",
@@ -90,11 +109,27 @@ def ticket_spec(rule: AlertRule, fp: str, inst: Instance, started: datetime | No
     lines += [f"{k.replace('_', ' ').capitalize()}: {v}" for k, v in sorted(inst.evidence.items())
               if k not in ("window", "run_url", "report_path")]
     lines += [f"{text}: {url}" for text, url in refs]
-    lines.append(f"Fingerprint: {fp}")
-    return TicketSpec(fingerprint=fp, rule=rule.name, product=rule.product, title=title[:250],
-                      description="\n".join(lines), type=rule.backlog.type,
-                      points=rule.backlog.points, labels=tuple(rule.backlog.labels),
-                      severity=rule.severity, links=tuple(refs))
+    return lines
+
+
+def firing_text(rule: AlertRule, fp: str, inst: Instance, started: datetime | None,
+                fired: datetime, now: datetime, links: Links) -> str:
+    """What a firing says on a ticket that already exists (a comment on an open one, or the
+    comment that reopens a closed one): this firing's value, window and report, so a
+    reopened item says why it reopened, not why it was first filed."""
+    value = "no data" if inst.value is None else f"{inst.value:.6g}"
+    head = (f"Fired again at {fired.isoformat()}: value {value} {rule.condition.op} "
+            f"{rule.condition.threshold:g}.")
+    lines = [head, *evidence_lines(rule, inst, started, fired,
+                                   ticket_links(rule, fp, inst, links))]
+    if now > fired:
+        lines.append(_late(fired, now))
+    return "\n".join(lines)
+
+
+def _late(fired: datetime, filed: datetime) -> str:
+    return (f"Filed at {filed.isoformat()}, not when it fired: a silence was active then "
+            "(or this sink was added to the rule since).")
 
 
 def ticket_links(rule: AlertRule, fp: str, inst: Instance, links: Links
@@ -106,7 +141,7 @@ def ticket_links(rule: AlertRule, fp: str, inst: Instance, links: Links
         out.append(("Evidently report", report))
     elif path := inst.evidence.get("report_path"):
         out.append(("Evidently report file", path))
-    if page := links.page(PAGES[rule.condition.kind], product=rule.product):
+    if page := links.page(PAGES.get(rule.condition.kind, "/"), product=rule.product):
         out.append(("dspo page", page))
     if links.base_url:
         out.append(("dspo alert", links.base_url.rstrip("/") + alert_path(rule.product, fp)))
@@ -128,44 +163,88 @@ def spec_from_payload(payload: Mapping[str, Any]) -> TicketSpec:
                       links=tuple((a, b) for a, b in s["links"]))
 
 
-def plan(rule: AlertRule, fp: str, transition: str | None, inst: Instance,
-         *, now: datetime, started: datetime | None, last_resolved: datetime | None,
-         tickets: Mapping[str, TicketRow | None], links: Links) -> list[OutboxEntry]:
-    """The outbox actions of one transition, one per sink of the rule.
+def firing_key(fp: str, sink: str, fired: datetime) -> str:
+    """The dedupe key of a firing's filing in one sink: the same whenever it is planned (at
+    the firing, or after a silence), so a firing is filed once per sink."""
+    return f"{fp}:{sink}:fired:{fired.astimezone(UTC).isoformat()}"
 
-    On firing: no known ticket -> create; an open one -> comment; a closed one -> reopen
-    when the alert resolved within `reopen_window`, else create. Delivery asks the tracker
-    first in every case (`alerts.delivery`), so a ticket dspo does not know of, or one a
-    human closed as Won't fix, is found there and reused or left alone.
+
+def filing_keys(fp: str, sink: str, fired: datetime) -> tuple[str, ...]:
+    """Keys that show a firing was filed in a sink: `firing_key`, and those of outbox rows
+    written before it existed (keyed by action and the firing's instant)."""
+    at = fired.astimezone(UTC).isoformat()
+    return (firing_key(fp, sink, fired),
+            *(f"{fp}:{sink}:{action}:{at}" for action in ("create", "comment", "reopen")))
+
+
+def plan(rule: AlertRule, fp: str, state: str, transition: str | None, inst: Instance,
+         *, now: datetime, started: datetime | None, fired: datetime | None,
+         last_resolved: datetime | None, tickets: Mapping[str, TicketRow | None],
+         filed: Collection[str], links: Links) -> list[OutboxEntry]:
+    """The outbox actions of one evaluation of an unsilenced alert, at most one per sink.
+
+    `state` is the alert's state after the step, `fired` when its current firing began and
+    `filed` the sinks that already have that firing's filing. A firing alert files in every
+    sink that has not got it: at the firing itself, or at the first evaluation after a
+    silence that held it ended. Filing: no known ticket -> create; an open one -> comment;
+    a closed one -> reopen when the alert resolved within `reopen_window`, else create.
+    Delivery asks the tracker first in every case (`alerts.delivery`), so a ticket dspo
+    does not know of, or one a human closed as Won't fix, is found there and reused or left
+    alone. A re-fire from recovering comments; a resolution resolves where it was filed.
     """
-    if transition not in (FIRED, REFIRED, RESOLVED):
-        return []
-    value = "no data" if inst.value is None else f"{inst.value:.6g}"
-    at = now.isoformat()
     out: list[OutboxEntry] = []
     for sink in rule.sinks:
-        known = tickets.get(sink)
-        payload: dict[str, Any] = {"at": at, "value": inst.value,
-                                   "reopen_window_s": rule.reopen_window.total_seconds()}
         if transition == RESOLVED:
-            action = "resolve"
-            payload["text"] = f"Resolved at {at}: value {value} no longer " \
-                              f"{rule.condition.op} {rule.condition.threshold:g}."
-        elif transition == REFIRED:
-            action = "comment"
-            payload["text"] = f"Holds again at {at} (value {value}) before it could resolve."
-        else:
-            spec = ticket_spec(rule, fp, inst, started, now, links)
-            payload["spec"] = spec_payload(spec)
-            payload["text"] = f"Fired again at {at}: value {value} " \
-                              f"{rule.condition.op} {rule.condition.threshold:g}."
-            if known is None:
-                action = "create"
-            elif not known.closed:
-                action = "comment"
-            elif last_resolved is not None and now - last_resolved <= rule.reopen_window:
-                action = "reopen"
-            else:
-                action = "create"
-        out.append(OutboxEntry(fp, sink, action, payload, f"{fp}:{sink}:{action}:{at}"))
+            if sink in filed:
+                out.append(_resolve(rule, fp, sink, inst, now))
+        elif state == FIRING and fired is not None and sink not in filed:
+            out.append(_filing(rule, fp, sink, inst, now=now, started=started, fired=fired,
+                               last_resolved=last_resolved, known=tickets.get(sink),
+                               links=links))
+        elif state == FIRING and transition == REFIRED:
+            out.append(_refire(rule, fp, sink, inst, now))
     return out
+
+
+def _payload(rule: AlertRule, inst: Instance, now: datetime) -> dict[str, Any]:
+    return {"at": now.isoformat(), "value": inst.value,
+            "reopen_window_s": rule.reopen_window.total_seconds()}
+
+
+def _value_text(inst: Instance) -> str:
+    return "no data" if inst.value is None else f"{inst.value:.6g}"
+
+
+def _resolve(rule: AlertRule, fp: str, sink: str, inst: Instance, now: datetime
+             ) -> OutboxEntry:
+    at = now.isoformat()
+    payload = _payload(rule, inst, now)
+    payload["text"] = f"Resolved at {at}: value {_value_text(inst)} no longer " \
+                      f"{rule.condition.op} {rule.condition.threshold:g}."
+    return OutboxEntry(fp, sink, "resolve", payload, f"{fp}:{sink}:resolve:{at}")
+
+
+def _refire(rule: AlertRule, fp: str, sink: str, inst: Instance, now: datetime
+            ) -> OutboxEntry:
+    at = now.isoformat()
+    payload = _payload(rule, inst, now)
+    payload["text"] = f"Holds again at {at} (value {_value_text(inst)}) before it could resolve."
+    return OutboxEntry(fp, sink, "comment", payload, f"{fp}:{sink}:comment:{at}")
+
+
+def _filing(rule: AlertRule, fp: str, sink: str, inst: Instance, *, now: datetime,
+            started: datetime | None, fired: datetime, last_resolved: datetime | None,
+            known: TicketRow | None, links: Links) -> OutboxEntry:
+    payload = _payload(rule, inst, now)
+    spec = ticket_spec(rule, fp, inst, started, fired, links, filed=now)
+    payload["spec"] = spec_payload(spec)
+    payload["text"] = firing_text(rule, fp, inst, started, fired, now, links)
+    if known is None:
+        action = "create"
+    elif not known.closed:
+        action = "comment"
+    elif last_resolved is not None and fired - last_resolved <= rule.reopen_window:
+        action = "reopen"
+    else:
+        action = "create"
+    return OutboxEntry(fp, sink, action, payload, firing_key(fp, sink, fired))

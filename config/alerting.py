@@ -192,7 +192,7 @@ class AlertRule(Strict):
 class SinkBase(Strict):
     """Every sink's delivery settings: how often and how long the outbox tries a tracker
     that fails. A retriable failure (no answer, 408, 429, 5xx) waits a random time between
-    0 and min(backoff_cap, backoff_base × 2^(attempts − 1)), or what the tracker's
+    0 and min(backoff_cap, backoff_base x 2^(attempts - 1)), or what the tracker's
     Retry-After asks; a fatal answer (any other 4xx) or the last of `max_attempts` makes
     the action a dead letter on the Alerts page, for a PO to retry or discard."""
 

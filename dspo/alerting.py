@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from alerts import engine
-from alerts.delivery import DeliveryReport, build_sinks, deliver
+from alerts.delivery import DeliveryReport, build_sinks, deliver, retry_policies
 from config.base import parse_duration
 from config.loader import load_config
 from config.schema import DspoConfig
@@ -41,8 +41,13 @@ def evaluate_and_deliver(store: Store, cfg: DspoConfig, now: datetime
                          ) -> tuple[list[engine.RuleResult], DeliveryReport]:
     """One alerting cycle: every rule at `now`, then the outbox."""
     results = engine.evaluate(store, cfg, now)
-    report = deliver(store, build_sinks(store, cfg, lambda: now), now)
-    return results, report
+    return results, deliver_now(store, cfg, now)
+
+
+def deliver_now(store: Store, cfg: DspoConfig, now: datetime) -> DeliveryReport:
+    """Send the outbox with the configured sinks and their retry settings."""
+    return deliver(store, build_sinks(store, cfg, lambda: now), now,
+                   policies=retry_policies(cfg))
 
 
 def evaluate_command(config_path: Path, now: datetime | None = None) -> int:
@@ -86,12 +91,22 @@ def print_summary(results: Sequence[engine.RuleResult], report: DeliveryReport) 
         if r.error:
             console.print(f"[red]rule {escape(r.rule)} failed:[/] {escape(r.error)}",
                           highlight=False, soft_wrap=True)
-    console.print(f"delivered {len(report.delivered)}, pending {report.waiting}")
+    print_delivery(report)
+
+
+def print_delivery(report: DeliveryReport) -> None:
+    console.print(f"delivered {len(report.delivered)}, pending {report.waiting}"
+                  + (f", dead {len(report.dead)}" if report.dead else ""))
     for line in report.delivered:
         console.print(f"  [green]sent[/] {escape(line)}", highlight=False, soft_wrap=True)
     for line in report.failed:
-        console.print(f"  [red]kept for retry[/] {escape(line)}", highlight=False,
+        console.print(f"  [yellow]kept for retry[/] {escape(line)}", highlight=False,
                       soft_wrap=True)
+    for line in report.dead:
+        console.print(f"  [red]dead letter[/] {escape(line)}", highlight=False, soft_wrap=True)
+    if report.dead:
+        console.print("  see: dspo alerts outbox list; then retry ID or discard ID",
+                      highlight=False)
 
 
 def test_command(config_path: Path, rule: str, now: datetime | None = None) -> None:
@@ -126,7 +141,7 @@ def ack_command(config_path: Path, fingerprint: str, by: str) -> bool:
         now = datetime.now(UTC)
         if not engine.acknowledge(store, fingerprint, by, now):
             return False
-        deliver(store, build_sinks(store, cfg, lambda: now), now)
+        deliver_now(store, cfg, now)
         return True
     finally:
         store.dispose()

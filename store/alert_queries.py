@@ -115,17 +115,29 @@ def silences(store: Store, product: str | None = None, active_at: datetime | Non
     return df
 
 
-OUTBOX_COLUMNS = ["id", "fingerprint", "sink", "action", "payload", "created_at", "attempts",
-                  "last_error", "delivered_at"]
+OUTBOX_COLUMNS = ["id", "fingerprint", "rule", "product", "sink", "action", "payload",
+                  "created_at", "attempts", "last_error", "delivered_at", "state",
+                  "next_attempt_at", "last_attempt_at", "discarded_at", "discarded_by"]
+OUTBOX_TIMES = ["created_at", "delivered_at", "next_attempt_at", "last_attempt_at",
+                "discarded_at"]
+OPEN_OUTBOX_STATES = ("pending", "dead")
 
 
-def outbox(store: Store, pending_only: bool = True) -> pd.DataFrame:
-    """Outbox rows, oldest first; by default only those not delivered yet."""
+def outbox(store: Store, pending_only: bool = True, product: str | None = None
+           ) -> pd.DataFrame:
+    """Outbox rows, oldest first, with the rule and product of their alert; by default only
+    those still to deliver (pending, and dead ones waiting for a PO to retry or discard)."""
     Ob = s.Outbox
-    stmt = select(*(getattr(Ob, c) for c in OUTBOX_COLUMNS))
+    columns = [P.key if c == "product" else A.rule if c == "rule" else getattr(Ob, c)
+               for c in OUTBOX_COLUMNS]
+    stmt = (select(*columns).select_from(Ob)
+            .outerjoin(A, A.fingerprint == Ob.fingerprint)
+            .outerjoin(P, P.id == A.product_id))
     if pending_only:
-        stmt = stmt.where(Ob.delivered_at.is_(None))
-    return read(store, stmt.order_by(Ob.id), OUTBOX_COLUMNS, ["created_at", "delivered_at"],
+        stmt = stmt.where(Ob.state.in_(OPEN_OUTBOX_STATES))
+    if product is not None:
+        stmt = stmt.where(P.key == product)
+    return read(store, stmt.order_by(Ob.id), OUTBOX_COLUMNS, OUTBOX_TIMES,
                 {"id": "int64", "attempts": "int64"})
 
 

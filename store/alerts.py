@@ -145,7 +145,7 @@ def enqueue(session: Session, entries: Sequence[OutboxEntry], now: datetime) -> 
     rows = [
         {"fingerprint": e.fingerprint, "sink": e.sink, "action": e.action,
          "payload": dict(e.payload), "created_at": now, "attempts": 0,
-         "dedupe_key": e.dedupe_key}
+         "dedupe_key": e.dedupe_key, "state": "pending"}
         for e in entries
     ]
     upsert(session, table(s.Outbox), rows, ["dedupe_key"])
@@ -229,7 +229,7 @@ def ticket_sinks(session: Session, fingerprint: str) -> list[str]:
     T, Ob = s.AlertTicket, s.Outbox
     have = set(session.execute(select(T.sink).where(T.fingerprint == fingerprint)).scalars())
     queued = session.execute(
-        select(Ob.sink).where(Ob.fingerprint == fingerprint,
+        select(Ob.sink).where(Ob.fingerprint == fingerprint, Ob.state != "discarded",
                               or_(Ob.action == "create", Ob.action == "reopen"))
     ).scalars()
     return sorted(have | set(queued))

@@ -414,6 +414,7 @@ class CollectorLease(Base):
 
 ALERT_STATES = ("normal", "pending", "firing", "recovering")
 OUTBOX_ACTIONS = ("create", "comment", "resolve", "reopen")
+OUTBOX_STATES = ("pending", "delivered", "dead", "discarded")
 
 
 class Alert(Base):
@@ -485,14 +486,18 @@ class Outbox(Base):
     """An action for a sink, committed with the state change that caused it.
 
     `dedupe_key` makes enqueueing idempotent; `claimed_until` leases a row to one
-    deliverer, so two `deliver` runs never send the same action twice.
+    deliverer, so two `deliver` runs never send the same action twice. A row is `pending`
+    until it is `delivered`; a fatal answer or too many attempts make it `dead` (kept, with
+    the tracker's answer in `last_error`, until a PO retries or `discarded` it), and a
+    failed attempt sets `next_attempt_at` (backoff) before which no deliverer sends it.
     """
 
     __tablename__ = "outbox"
     __table_args__ = (
         UniqueConstraint("dedupe_key"),
         CheckConstraint(f"action IN {OUTBOX_ACTIONS!r}", name="action"),
-        Index(None, "delivered_at", "id"),
+        CheckConstraint(f"state IN {OUTBOX_STATES!r}", name="state"),
+        Index(None, "state", "id"),
         Index(None, "fingerprint", "sink"),
     )
 
@@ -507,6 +512,11 @@ class Outbox(Base):
     delivered_at: Mapped[datetime | None]
     claimed_until: Mapped[datetime | None]
     dedupe_key: Mapped[str]
+    state: Mapped[str] = mapped_column(String, default="pending")
+    next_attempt_at: Mapped[datetime | None]
+    last_attempt_at: Mapped[datetime | None]
+    discarded_at: Mapped[datetime | None]
+    discarded_by: Mapped[str | None]
 
 
 class AlertTicket(Base):

@@ -53,13 +53,18 @@ class TicketRef:
 class SinkError(Exception):
     """A tracker refused or could not be reached; `retriable` says if trying later may help.
 
-    The message names the sink and its URL (never a token).
+    The message names the sink and its URL (never a token). `status` is the HTTP status of
+    the tracker's answer (None when there was none) and `retry_after` the seconds it asked
+    us to wait (Retry-After, or a rate limit's reset), which the outbox honours.
     """
 
-    def __init__(self, sink: str, where: str, cause: str, *, retriable: bool) -> None:
+    def __init__(self, sink: str, where: str, cause: str, *, retriable: bool,
+                 status: int | None = None, retry_after: float | None = None) -> None:
         super().__init__(f"sink {sink!r} ({where}): {cause}")
         self.sink = sink
         self.retriable = retriable
+        self.status = status
+        self.retry_after = retry_after
 
 
 class Sink(ABC):

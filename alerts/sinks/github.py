@@ -33,7 +33,7 @@ from github import Auth, Github, GithubException, RateLimitExceededException
 from github.Issue import Issue
 
 from alerts.sinks.base import Sink, SinkError, TicketRef, TicketSpec, fingerprint_label
-from alerts.sinks.registry import redact, retriable_status
+from alerts.sinks.registry import redact, retriable_status, retry_after
 from config.alerting import GithubSink
 
 T = TypeVar("T")
@@ -157,12 +157,14 @@ class GithubIssueSink(Sink):
             return fn()
         except RateLimitExceededException as e:  # a 403 or 429 that passes with time
             raise SinkError(self.name, self.where, f"{what}: rate limited (HTTP {e.status})",
-                            retriable=True) from e
+                            retriable=True, status=e.status,
+                            retry_after=retry_after(e.headers)) from e
         except GithubException as e:
             message = e.data.get("message") if isinstance(e.data, dict) else e.message
             detail = redact(" ".join(str(message or "no detail").split()), self._token)
             raise SinkError(self.name, self.where, f"{what}: HTTP {e.status}: {detail}",
-                            retriable=retriable_status(e.status)) from e
+                            retriable=retriable_status(e.status), status=e.status,
+                            retry_after=retry_after(e.headers)) from e
         except requests.RequestException as e:  # refused, reset, DNS, timeout, TLS
             raise SinkError(self.name, self.where,
                             f"{what}: {type(e).__name__}: {redact(str(e), self._token)}",

@@ -30,7 +30,7 @@ import requests
 from jira import JIRA, JIRAError
 
 from alerts.sinks.base import Sink, SinkError, TicketRef, TicketSpec, fingerprint_label
-from alerts.sinks.registry import redact, retriable_status
+from alerts.sinks.registry import redact, retriable_status, retry_after
 from config.alerting import JiraSink
 
 T = TypeVar("T")
@@ -218,9 +218,11 @@ class JiraIssueSink(Sink):
         except JIRAError as e:
             detail = redact(" ".join((e.text or "").split()) or "no detail", self._token)
             status = e.status_code
+            headers = getattr(e.response, "headers", None)
             raise SinkError(
                 self.name, self.base_url, f"{what}: HTTP {status}: {detail}",
-                retriable=retriable_status(status),
+                retriable=retriable_status(status), status=status,
+                retry_after=retry_after(headers),
             ) from e
         except requests.RequestException as e:  # refused, reset, DNS, timeout, TLS
             raise SinkError(

@@ -6,14 +6,19 @@ client library only when a sink of that kind is built, so a config that uses onl
 webhook never imports `jira` or PyGithub.
 
 Classification lives here too, so the Jira, GitHub and webhook sinks agree on it: a
-connection error, a timeout, 429 and 5xx may pass (the outbox tries again later); 400, 401,
-403 and 404 will not pass by waiting (bad config, bad token, missing project), so they are
-reported as fatal.
+connection error, a timeout, 408, 429 and 5xx may pass (the outbox tries again later, with
+backoff, honouring Retry-After); any other 4xx (400, 401, 403, 404, ...) will not pass by
+waiting (bad config, bad token, missing project), so it is reported as fatal and the
+outbox stops trying that row at once (dead letter). `collectors/retry.py` classifies the
+same way for sources; alerts may not import collectors (ARCHITECTURE.md), and the rule is
+four lines, so it is stated here for sinks rather than moved to a shared module.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from alerts.sinks.base import Sink
@@ -31,6 +36,28 @@ def retriable_status(status: int | None) -> bool:
     None (no status: the request never got an answer) is retriable too.
     """
     return status is None or status in (408, 429) or status >= 500
+
+
+def retry_after(headers: Mapping[str, str] | None, now: float | None = None) -> float | None:
+    """Seconds the tracker asked us to wait: Retry-After (seconds or an HTTP date), else,
+    when a rate limit is exhausted, until x-ratelimit-reset (epoch seconds, GitHub).
+    None when it asked nothing (or said it unreadably)."""
+    if not headers:
+        return None
+    folded = {k.lower(): v for k, v in headers.items()}
+    now = time.time() if now is None else now
+    value = (folded.get("retry-after") or "").strip()
+    if value:
+        if value.isdigit():
+            return float(value)
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - now)
+        except (TypeError, ValueError):
+            return None
+    reset = (folded.get("x-ratelimit-reset") or "").strip()
+    if folded.get("x-ratelimit-remaining") == "0" and reset.isdigit():
+        return max(0.0, float(reset) - now)
+    return None
 
 
 def redact(text: str, *secrets: str) -> str:

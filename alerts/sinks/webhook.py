@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from alerts.sinks.base import Sink, SinkError, TicketRef, TicketSpec
-from alerts.sinks.registry import REDACTED, redact, retriable_status
+from alerts.sinks.registry import REDACTED, redact, retriable_status, retry_after
 from config.alerting import WebhookSink as WebhookSettings
 
 HEADER_LIMIT = 150  # Slack: a header block's text
@@ -117,11 +117,12 @@ class WebhookSink(Sink):
             raise SinkError(self.name, self.where, cause, retriable=True) from None
         if not response.is_success:
             body = redact(" ".join(response.text.split())[:200], self._url) or "no body"
-            retry_after = response.headers.get("retry-after")
-            hint = f" (retry after {retry_after} s)" if retry_after else ""
+            wait = retry_after(response.headers)
+            hint = f" (retry after {wait:g} s)" if wait is not None else ""
             cause = f"HTTP {response.status_code}: {body}{hint}"
             raise SinkError(self.name, self.where, cause,
-                            retriable=retriable_status(response.status_code))
+                            retriable=retriable_status(response.status_code),
+                            status=response.status_code, retry_after=wait)
 
 
 def firing_message(spec: TicketSpec) -> dict[str, Any]:

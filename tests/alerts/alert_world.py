@@ -61,9 +61,27 @@ def run(store: Store, cfg: DspoConfig, now: datetime) -> list[engine.Outcome]:
     return [o for res in engine.evaluate(store, cfg, now) for o in res.outcomes]
 
 
+class Jitter:
+    """A random source that is not random: `uniform(a, b)` is always the same fraction of
+    the way from a to b, so a test can hand-compute each backoff wait."""
+
+    def __init__(self, fraction: float) -> None:
+        self.fraction = fraction
+        self.draws: list[tuple[float, float]] = []  # (a, b) of each draw, to check ceilings
+
+    def uniform(self, a: float, b: float) -> float:
+        self.draws.append((a, b))
+        return a + self.fraction * (b - a)
+
+
+NO_WAIT = Jitter(0.0)
+"""Every backoff wait is 0: a failed row is due again at the next delivery, as tests of
+outages that span evaluations (not of backoff itself) want."""
+
+
 def send(store: Store, cfg: DspoConfig, now: datetime,
          sinks: dict[str, Sink] | None = None) -> DeliveryReport:
-    return deliver(store, sinks or build_sinks(store, cfg, lambda: now), now)
+    return deliver(store, sinks or build_sinks(store, cfg, lambda: now), now, rng=NO_WAIT)
 
 
 class MemoryTracker(Sink):

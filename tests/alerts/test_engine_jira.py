@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alert_world import MIN, T0, config, dau, rule, run, seed
+from alert_world import MIN, NO_WAIT, T0, config, dau, rule, run, seed
 from fake_jira import POINTS_FIELD, FakeJira
 
 from alerts.delivery import deliver
@@ -52,7 +52,7 @@ def test_jira_down_for_three_evaluations_then_back_files_one_issue(store, jira, 
     for i in range(3):
         now = T0 + (i + 1) * MIN
         run(store, cfg, now)
-        report = deliver(store, {"jira": sink}, now)
+        report = deliver(store, {"jira": sink}, now, rng=NO_WAIT)  # no backoff wait
         assert report.delivered == [] and "503" in report.failed[0], report
     assert queries.outbox(store)["attempts"].tolist() == [3]
     report = deliver(store, {"jira": sink}, T0 + 5 * MIN)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from alert_world import MIN, T0, MemoryTracker, config, dau, rule, run, seed, send
+from alert_world import MIN, NO_WAIT, T0, MemoryTracker, config, dau, rule, run, seed, send
 
 from alerts import engine
 from alerts.delivery import build_sinks, deliver
@@ -22,7 +22,7 @@ def _tracked(**extra):
 
 def _deliver(store, tracker, now):
     tracker.now = now
-    return deliver(store, {"tracker": tracker}, now)
+    return deliver(store, {"tracker": tracker}, now, rng=NO_WAIT)  # due again at once
 
 
 def _fire(store, cfg, at, value=50.0):

@@ -13,7 +13,7 @@ from store.schema import Base
 
 def test_fresh_database_is_behind_and_says_what_to_run(empty_store):
     assert empty_store.current_revision() is None
-    assert empty_store.head_revision() == "0004"
+    assert empty_store.head_revision() == "0005"
     with pytest.raises(StoreError, match="run: dspo db upgrade"):
         empty_store.check_schema()
 
@@ -65,3 +65,25 @@ def test_0004_keeps_collector_runs_and_pipeline_runs(empty_store):
         assert run.one() == (42, 0, "ok")
         pipe = c.execute(text("SELECT source, system, run_id FROM pipeline_run"))
         assert pipe.one() == ("mlflow", "mlflow", "r1")
+
+
+def test_0005_gives_outbox_rows_a_state(empty_store):
+    """A store at 0004 with a delivered and an undelivered outbox row upgrades without
+    losing either: the delivered one is `delivered`, the other `pending` and due at once
+    (no next attempt yet), with its attempts and last error kept."""
+    from sqlalchemy import text
+
+    empty_store.upgrade("0004")
+    with empty_store.engine.begin() as c:
+        for i, delivered in ((1, "'2026-11-01 00:05:00'"), (2, "NULL")):
+            c.execute(text(
+                "INSERT INTO outbox (id, fingerprint, sink, action, payload, created_at, "
+                f"attempts, last_error, delivered_at, dedupe_key) VALUES ({i}, 'fp', 'jira', "
+                f"'create', '{{}}', '2026-11-01 00:00:00', {i}, 'HTTP 503', {delivered}, "
+                f"'k{i}')"))
+    empty_store.upgrade()
+    with empty_store.engine.connect() as c:
+        rows = c.execute(text("SELECT id, state, attempts, last_error, next_attempt_at, "
+                              "discarded_by FROM outbox ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [(1, "delivered", 1, "HTTP 503", None, None),
+                                        (2, "pending", 2, "HTTP 503", None, None)]
