@@ -1,25 +1,45 @@
-"""Sprint burndown and burnup, scope changes and carry-over, rebuilt from the item history.
+"""Sprint burndown and burnup as Jira draws them: a step at the exact instant of each event.
 
-A burndown is only honest if it shows *why* the line moved: work done, or scope added,
-removed or re-estimated. Everything here is rebuilt with `kpis.history.ItemHistory`, and
-counted with the same rules as `kpis.velocity`, so the two charts on the sprint page agree:
+A burndown is only honest if it shows *when* and *why* the line moved. Sampling once a day
+shows every change up to a day late and loses an item done at 10:00 and reopened at 16:00.
+So the burndown here is the list of events, each with what it did to the work remaining,
+rebuilt with `kpis.history.ItemHistory` and counted with the rules of `kpis.velocity`, so
+the sprint page's charts and tiles agree:
 
 * **scope** at an instant: the estimates (at that instant; none = 0) of the items in the
   sprint then. Items done before the sprint started and still done ("completed outside
-  this sprint") are left out, as velocity leaves them out of commitment and completed; one
-  reopened during the sprint joins the scope.
+  this sprint") are left out, as velocity leaves them out of commitment and completed.
 * **completed**: the part of scope that is done at that instant; **remaining** = scope -
   completed. So scope at the start equals velocity's *commitment*, and completed at the
   end equals velocity's *completed*.
 * The end is the instant the sprint was completed (planned end without a recorded
   completion); for a sprint still open at `as_of`, `as_of`. Items the tracker moves to the
   next sprint *at* that instant are the close itself: they still count at the end.
-* The **ideal** line falls from the commitment at the start to 0 at the *planned* end,
-  over working time only (Monday to Friday, in UTC): it is flat over weekends.
+
+Events (one row per item and change; `change` is what it did to `remaining`):
+
+* **start**: the commitment (change = the remaining at the start, so the `change` column
+  sums to `remaining` on every row); **end** (closed) or **now** (open): change 0.
+* **added**: the item joined the scope (moved in, or created in the sprint): + its
+  estimate (0 if it arrived done). **removed**: it left before the close: - its estimate
+  (0 if it left done).
+* **re-estimated**: its estimate changed: + new - old (0 for a done item: the scope
+  moves, the work left does not).
+* **done**: it moved to the done category: - its estimate. **reopened**: it left done: +
+  its estimate, whether it was done during the sprint or before its start (then it also
+  joins the scope, as in Jira).
+
+Added, removed, re-estimated and reopened are the **scope changes** (`scope_changes`), as
+Jira's burndown report lists them. Several changes of one item at one instant are listed
+in that order: added or reopened, re-estimated, done or reopened, removed.
+
+The **ideal** line falls from the commitment at the start to 0 at the *planned* end,
+over working time only (Monday to Friday, in UTC): it is flat over weekends.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -27,14 +47,15 @@ import pandas as pd
 
 from kpis._time import utc_timestamp
 from kpis.history import DONE, POINTS, SPRINT, STATUS_CATEGORY, ItemHistory, as_text
-from kpis.velocity import CLOSED, end_instant
+from kpis.velocity import end_instant
 
-BURNDOWN_COLUMNS = ["ts", "scope", "completed", "remaining", "ideal"]
+BURNDOWN_COLUMNS = ["ts", "item_key", "event", "change", "remaining", "scope", "completed"]
 SCOPE_CHANGE_COLUMNS = ["ts", "item_key", "change", "points_delta"]
-CARRY_OVER_COLUMNS = ["sprint", "next_sprint", "items", "points"]
-ADDED, REMOVED, RE_ESTIMATED = "added", "removed", "re-estimated"
+START, END, NOW = "start", "end", "now"
+ADDED, REMOVED, RE_ESTIMATED, DONE_EVENT, REOPENED = (
+    "added", "removed", "re-estimated", "done", "reopened")
+SCOPE_EVENTS = (ADDED, REMOVED, RE_ESTIMATED, REOPENED)
 _DAY = pd.Timedelta(days=1)
-_TICK = pd.Timedelta(1, "ns")
 
 
 def sprint_row(sprints: pd.DataFrame, sprint: str) -> pd.Series:
@@ -71,8 +92,24 @@ def _ever_in(items: pd.DataFrame, events: pd.DataFrame, sprint_id: str | None) -
     return keys
 
 
-class _Sprint:
-    """One sprint's scope at any instant, with the rules of the module docstring."""
+@dataclass(frozen=True)
+class Snapshot:
+    """The sprint's items at one instant (arrays in `SprintScope.keys` order)."""
+
+    points: np.ndarray  # float estimate, 0 without one
+    member: np.ndarray  # in the sprint (and existing), done or not
+    in_scope: np.ndarray  # member, and not done since before the sprint's start
+    done: np.ndarray  # in the done category
+
+    def remaining(self) -> np.ndarray:
+        return np.where(self.in_scope & ~self.done, self.points, 0.0)
+
+    def scope(self) -> np.ndarray:
+        return np.where(self.in_scope, self.points, 0.0)
+
+
+class SprintScope:
+    """One sprint's items at any instant, with the rules of the module docstring."""
 
     def __init__(self, sprints: pd.DataFrame, items: pd.DataFrame, events: pd.DataFrame,
                  sprint: str, as_of: pd.Timestamp) -> None:
@@ -85,38 +122,132 @@ class _Sprint:
         self.items = items.loc[items["key"].isin(keys)]
         self.events = events.loc[events["item_key"].isin(keys)] if not events.empty else events
         self.history = ItemHistory(self.items, self.events)
-        created = self.items.set_index("key").loc[self.history.keys, "created"]
+        self.keys: pd.Index = self.history.keys
+        created = self.items.set_index("key").loc[self.keys, "created"]
         self.created = pd.to_datetime(created, utc=True).dt.tz_convert(None).to_numpy()
         self.carried = _carried_at(events, self.id, self.stop) if self.closed else set()
 
-    def scope(self, at: pd.Timestamp) -> tuple[pd.Series, pd.Series]:
-        """(points of every item, NaN where not in scope; done flag), indexed by key.
-
-        Plain numpy over `ItemHistory.value_at`: a burndown asks this a few dozen times.
-        """
+    def at(self, at: pd.Timestamp) -> Snapshot:
+        """The items at `at`. Plain numpy over `ItemHistory.value_at`: a burndown asks this
+        once per event."""
         h = self.history
         sprint = np.array([as_text(v) for v in h.value_at(SPRINT, at)], dtype=object)
         category = np.array([as_text(v) for v in h.value_at(STATUS_CATEGORY, at)], dtype=object)
         points = pd.to_numeric(pd.Series(h.value_at(POINTS, at), dtype=object),
                                errors="coerce").fillna(0.0).to_numpy(dtype=float)
         at64 = at.tz_convert(None).to_datetime64()
-        in_sprint = (np.isnat(self.created) | (self.created <= at64)) & (sprint == self.id)
+        member = (np.isnat(self.created) | (self.created <= at64)) & (sprint == self.id)
         if at == self.stop and self.carried:
-            in_sprint |= h.keys.isin(list(self.carried))
+            member |= self.keys.isin(list(self.carried))
         done = category == DONE
+        done_before = np.zeros(len(done), dtype=bool)
         if done.any():
-            last_done = h.last_done_at(at).to_numpy()
-            done_before = np.zeros(len(done), dtype=bool)
-            done_before[done] = last_done[done] <= self.start
-            in_sprint &= ~done_before
-        return (pd.Series(np.where(in_sprint, points, np.nan), index=h.keys),
-                pd.Series(done, index=h.keys))
+            done_before[done] = h.last_done_at(at).to_numpy()[done] <= self.start
+        return Snapshot(points, member, member & ~done_before, done)
 
-    def instants(self) -> list[pd.Timestamp]:
-        """The start, every 24 hours after it, and the end."""
-        days = int((self.stop - self.start) / _DAY)
-        ticks = [self.start + k * _DAY for k in range(days + 1)]
-        return [t for t in ticks if t < self.stop] + [self.stop]
+    def moments(self) -> list[pd.Timestamp]:
+        """Every instant in (start, stop] at which an item's scope, estimate or category may
+        change: its events, its creation and its `resolved` (a category derived from the
+        row changes there, `kpis.history`). Between two of them nothing moves."""
+        candidates = [*self.items["created"].dropna(), *self.items["resolved"].dropna()]
+        if not self.events.empty:
+            watched = self.events["field"].isin([SPRINT, POINTS, STATUS_CATEGORY])
+            candidates += list(self.events.loc[watched, "ts"])
+        return sorted({pd.Timestamp(t) for t in candidates if self.start < t <= self.stop})
+
+
+Step = tuple[str, float, float]  # (event, change of remaining, change of scope)
+
+
+def _steps(before: Snapshot, after: Snapshot, i: int) -> list[Step]:
+    """What happened to item `i` between two snapshots, in the docstring's order."""
+    was, now = bool(before.in_scope[i]), bool(after.in_scope[i])
+    old, new = float(before.points[i]), float(after.points[i])
+    done_before, done_after = bool(before.done[i]), bool(after.done[i])
+    if not was and not now:
+        return []
+    if not was:  # joined: moved in or created, or reopened after being done before the start
+        event = REOPENED if before.member[i] else ADDED
+        return [(event, 0.0 if done_after else new, new)]
+    if not now:
+        return [(REMOVED, 0.0 if done_before else 0.0 - old, 0.0 - old)]
+    steps: list[Step] = []
+    if new != old:
+        steps.append((RE_ESTIMATED, 0.0 if done_before else new - old, new - old))
+    if done_after and not done_before:
+        steps.append((DONE_EVENT, 0.0 - new, 0.0))  # 0.0 - 0.0 is no -0.0
+    elif done_before and not done_after:
+        steps.append((REOPENED, new, 0.0))
+    return steps
+
+
+Row = tuple[pd.Timestamp, str | None, str, float, float]  # ts, key, event, Δremaining, Δscope
+
+
+def _event_rows(s: SprintScope) -> list[Row]:
+    """The start, every change after it in time order (then by key), and the end."""
+    first = s.at(s.start)
+    rows: list[Row] = [(s.start, None, START, float(first.remaining().sum()),
+                        float(first.scope().sum()))]
+    previous, by_key = first, np.argsort(s.keys.to_numpy(dtype=str), kind="stable")
+    for at in s.moments():
+        current = s.at(at)
+        for i in by_key:
+            rows += [(at, str(s.keys[i]), event, d_remaining, d_scope)
+                     for event, d_remaining, d_scope in _steps(previous, current, int(i))]
+        previous = current
+    rows.append((s.stop, None, END if s.closed else NOW, 0.0, 0.0))
+    return rows
+
+
+def _sprint(sprints: pd.DataFrame, items: pd.DataFrame, events: pd.DataFrame, sprint: str,
+            as_of: datetime) -> SprintScope:
+    return SprintScope(sprints, items, events, sprint, utc_timestamp(as_of))
+
+
+def burndown(sprints: pd.DataFrame, items: pd.DataFrame, events: pd.DataFrame,
+             sprint: str, *, as_of: datetime) -> pd.DataFrame:
+    """The sprint's events: [ts, item_key, event, change, remaining, scope, completed].
+
+    One row per event (module docstring), in time order; `remaining`, `scope` and
+    `completed` are the figures *after* the row, so a step chart through (ts, remaining)
+    is Jira's burndown and (ts, scope), (ts, completed) its burnup. `item_key` is None on
+    the start and end rows. Empty when the sprint ends before it starts.
+    """
+    s = _sprint(sprints, items, events, sprint, as_of)
+    if s.stop < s.start:
+        return _empty_burndown()
+    rows = _event_rows(s)
+    frame = pd.DataFrame([r[:4] for r in rows], columns=BURNDOWN_COLUMNS[:4])
+    frame["remaining"] = np.cumsum([r[3] for r in rows])
+    frame["scope"] = np.cumsum([r[4] for r in rows])
+    frame["completed"] = frame["scope"] - frame["remaining"]
+    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
+    return frame.astype({c: float for c in BURNDOWN_COLUMNS[3:]})
+
+
+def _empty_burndown() -> pd.DataFrame:
+    frame = pd.DataFrame(columns=BURNDOWN_COLUMNS)
+    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
+    return frame.astype({c: float for c in BURNDOWN_COLUMNS[3:]})
+
+
+def scope_changes(sprints: pd.DataFrame, items: pd.DataFrame, events: pd.DataFrame,
+                  sprint: str, *, as_of: datetime) -> pd.DataFrame:
+    """The scope changes after the start: [ts, item_key, change, points_delta].
+
+    `change` is 'added', 'removed', 're-estimated' or 'reopened'; `points_delta` is the
+    change of scope (added: + the estimate, removed: - it, re-estimated: new - old), and
+    for 'reopened' the work it puts back (+ the estimate). An unestimated item added counts
+    0 points: the PO still sees it arrive. Ordered by time, then key.
+    """
+    s = _sprint(sprints, items, events, sprint, as_of)
+    rows = [] if s.stop < s.start else [
+        (ts, key, event, d_remaining if event == REOPENED else d_scope)
+        for ts, key, event, d_remaining, d_scope in _event_rows(s) if event in SCOPE_EVENTS]
+    frame = pd.DataFrame(rows, columns=SCOPE_CHANGE_COLUMNS)
+    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
+    return frame.astype({"points_delta": float})
 
 
 def working_seconds(start: datetime, end: datetime) -> float:
@@ -161,116 +292,3 @@ def ideal_line(commitment: float, start: datetime, end: datetime) -> pd.DataFram
         ticks.append(b)
     return pd.DataFrame({"ts": pd.DatetimeIndex(ticks),
                          "ideal": _ideal_at(float(commitment), a, b, ticks)})
-
-
-def burndown(sprints: pd.DataFrame, items: pd.DataFrame, events: pd.DataFrame,
-             sprint: str, *, as_of: datetime) -> pd.DataFrame:
-    """One row per sprint day: [ts, scope, completed, remaining, ideal] (floats).
-
-    Rows at the start, every 24 hours after it while before the end, and at the end
-    (completion, planned end, or `as_of` for an open sprint). A burndown chart draws
-    `remaining`, a burnup `scope` and `completed`; `ideal` is the guideline at each row.
-    """
-    s = _Sprint(sprints, items, events, sprint, utc_timestamp(as_of))
-    if s.stop < s.start:
-        return pd.DataFrame(columns=BURNDOWN_COLUMNS)
-    instants = s.instants()
-    scope, completed = [], []
-    for at in instants:
-        points, done = s.scope(at)
-        scope.append(float(points.sum()))
-        completed.append(float(points[done].sum()))
-    commitment = scope[0]
-    frame = pd.DataFrame({
-        "ts": pd.DatetimeIndex(instants),
-        "scope": scope,
-        "completed": completed,
-        "remaining": np.subtract(scope, completed),
-        "ideal": _ideal_at(commitment, s.start, s.planned_end, instants),
-    }, columns=BURNDOWN_COLUMNS)
-    return frame.astype({c: float for c in BURNDOWN_COLUMNS[1:]})
-
-
-def scope_changes(sprints: pd.DataFrame, items: pd.DataFrame, events: pd.DataFrame,
-                  sprint: str, *, as_of: datetime) -> pd.DataFrame:
-    """Every change of the sprint's scope after its start: [ts, item_key, change, points_delta].
-
-    `change` is 'added' (moved in, created in it, or reopened after being done outside
-    it; delta = its estimate), 'removed' (moved out before the close; delta = minus its
-    estimate) or 're-estimated' (delta = new - old). An unestimated item added counts as
-    a change of 0 points: the PO still sees it arrive. Ordered by time, then key.
-    """
-    s = _Sprint(sprints, items, events, sprint, utc_timestamp(as_of))
-    candidates: list[pd.Timestamp] = list(s.items["created"].dropna())
-    if not s.events.empty:
-        fields = s.events["field"].isin([SPRINT, POINTS, STATUS_CATEGORY])
-        candidates += list(s.events.loc[fields, "ts"])
-    moments = sorted({pd.Timestamp(t) for t in candidates if s.start < t <= s.stop})
-    rows: list[tuple[pd.Timestamp, str, str, float]] = []
-    for at in moments:
-        before, _ = s.scope(at - _TICK)
-        after, _ = s.scope(at)
-        was, now = before.notna(), after.notna()
-        for key in before.index[~was & now]:
-            rows.append((at, str(key), ADDED, float(after[key])))
-        for key in before.index[was & ~now]:
-            rows.append((at, str(key), REMOVED, -float(before[key])))
-        changed = was & now & (before != after)
-        for key in before.index[changed]:
-            rows.append((at, str(key), RE_ESTIMATED, float(after[key] - before[key])))
-    frame = pd.DataFrame(rows, columns=SCOPE_CHANGE_COLUMNS)
-    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
-    return frame.sort_values(["ts", "item_key"], kind="stable").reset_index(drop=True).astype(
-        {"points_delta": float})
-
-
-def carry_over(sprints: pd.DataFrame, items: pd.DataFrame,
-               events: pd.DataFrame) -> pd.DataFrame:
-    """Unfinished work each closed sprint handed on: [sprint, next_sprint, items, points].
-
-    For every sprint closed in the store (ordered by start): the items in it at its close
-    and not done then, which were in the next sprint (by start) at that sprint's start,
-    with their estimates at the close (none = 0). `next_sprint` is None when no later
-    sprint exists yet; then `items`/`points` count all unfinished items at the close, the
-    work still waiting for a sprint. Items sent back to the backlog are not carry-over.
-    Needs no `as_of`: a closed sprint's close is in the past by definition.
-    """
-    if sprints.empty:
-        return pd.DataFrame(columns=CARRY_OVER_COLUMNS).astype({"items": int, "points": float})
-    ordered = sprints.loc[sprints["start"].notna()].sort_values("start", kind="stable")
-    history = ItemHistory(items, events)
-    rows = []
-    for position, (_, sprint) in enumerate(ordered.iterrows()):
-        if str(sprint["state"]).lower() != CLOSED:
-            continue
-        sprint_id = as_text(sprint["external_id"])
-        close = sprint["completed"] if pd.notna(sprint["completed"]) else sprint["end"]
-        if pd.isna(close):
-            continue
-        close = pd.Timestamp(close)
-        state = history.state_at(close).set_index("key")
-        in_sprint = (state["exists"] & (state[SPRINT] == sprint_id)) | state.index.isin(
-            list(_carried_at(events, sprint_id, close)))
-        unfinished = in_sprint & (state[STATUS_CATEGORY] != DONE)
-        following = ordered.iloc[position + 1] if position + 1 < len(ordered) else None
-        next_id = None if following is None else as_text(following["external_id"])
-        if following is not None:
-            at_next = history.state_at(max(pd.Timestamp(following["start"]), close))
-            unfinished &= (at_next.set_index("key")[SPRINT] == next_id)
-        rows.append({
-            "sprint": sprint_id,
-            "next_sprint": next_id,
-            "items": int(unfinished.sum()),
-            "points": float(state.loc[unfinished, POINTS].fillna(0.0).sum()),
-        })
-    frame = pd.DataFrame(rows, columns=CARRY_OVER_COLUMNS)
-    return frame.astype({"items": int, "points": float})
-
-
-def sprint_window(sprints: pd.DataFrame, sprint: str, *, as_of: datetime
-                  ) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp, bool]:
-    """(start, planned end, end instant, closed) of a sprint as `burndown` uses them."""
-    row = sprint_row(sprints, sprint)
-    stop, closed = end_instant(row, utc_timestamp(as_of))
-    planned = pd.Timestamp(row["end"]) if pd.notna(row["end"]) else stop
-    return pd.Timestamp(row["start"]), planned, stop, closed

@@ -8,6 +8,8 @@ list to hold against the tracker's:
 * **completed**: in the sprint at the close, done then, and last moved to done after the
   start; its estimate at the close.
 * **not completed**: in the sprint at the close and not done then; its estimate at the close.
+  These are dspo's carry-over (`kpis.carry_over`) and its sum the burndown's remaining at
+  the close (`kpis.burndown`), whatever happened to the items after the close.
 * **removed**: in the sprint at the start or later, and no longer at the close (moves at
   the close itself are the carry-over, not removals); its estimate when it left.
 * **added**: in the sprint after the start but not at it; its estimate when it joined.

@@ -13,7 +13,8 @@
 * Items without an estimate count 0.
 * When a sprint is completed, Jira moves its unfinished items to the next sprint *at the
   completion instant*. Such a move is the close itself, not scope change: these items
-  still belong to the closing sprint's end snapshot and are not counted as removed.
+  still belong to the closing sprint's end snapshot and are not counted as removed. What
+  is not done then is the sprint's carry-over (`kpis.carry_over`), wherever it went next.
 
 `added_mid_sprint` counts items that were in the sprint at some moment after its start but
 not at its start (created in it, or moved in); `removed_mid_sprint` counts items that were in

@@ -1,13 +1,14 @@
 """Pure figure builders of the sprint page: burndown, burnup and velocity with forecast.
 
-Times reach Plotly as naive UTC (`naive_utc`). Scope changes are drawn where they happened:
-a marker on the line at the instant of the change, with the item and the points in the
-hover, so a PO sees *why* a line went up instead of down.
+The burndown and burnup are step charts of `kpis.burndown.burndown`'s events (Plotly's
+`line_shape="hv"`): the line stays level until an event and moves at its exact instant,
+as in Jira. Times reach Plotly as naive UTC (`naive_utc`). Scope changes are marked where
+they happened, with the item and the points in the hover, so a PO sees *why* a line went
+up instead of down.
 """
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -16,8 +17,9 @@ from dashboard.figures.overview import MARGINS, naive_utc
 REMAINING, SCOPE, DONE, IDEAL = "#d6731e", "#4f8fd6", "#2e9e5b", "#8a9099"
 COMMITMENT = "#c5cad3"
 CHANGE_SYMBOLS = {"added": "triangle-up", "removed": "triangle-down",
-                  "re-estimated": "diamond"}
-CHANGE_COLOURS = {"added": "#d64545", "removed": "#2e9e5b", "re-estimated": "#8e5bd6"}
+                  "re-estimated": "diamond", "reopened": "circle"}
+CHANGE_COLOURS = {"added": "#d64545", "removed": "#2e9e5b", "re-estimated": "#8e5bd6",
+                  "reopened": "#e0a100"}
 HEIGHT = 300
 
 
@@ -35,62 +37,75 @@ def _layout(fig: go.Figure, yaxis_title: str = "story points") -> go.Figure:
     return fig
 
 
-def _change_markers(changes: pd.DataFrame, line: pd.DataFrame, column: str) -> list[go.Scatter]:
-    """One trace per kind of change, placed on `line[column]` at the change's instant."""
-    if changes.empty or line.empty:
-        return []
-    xs = naive_utc(line["ts"]).astype("int64").to_numpy()
+def event_text(events: pd.DataFrame) -> list[str]:
+    """One line per event for hovers: 'DS-3 done -2 pts', 'sprint start' (the remaining
+    is in the hover beside it)."""
+    return [f"sprint {event}" if key is None or pd.isna(key)
+            else f"{key} {event} {change:+g} pts"
+            for key, event, change in zip(events["item_key"], events["event"],
+                                          events["change"], strict=True)]
+
+
+def _ideal(fig: go.Figure, ideal: pd.DataFrame, *, rising: bool) -> None:
+    """The guideline, falling from the commitment to 0 (or rising from 0 to it)."""
+    if ideal.empty:
+        return
+    y = float(ideal["ideal"].iloc[0]) - ideal["ideal"] if rising else ideal["ideal"]
+    fig.add_scatter(x=naive_utc(ideal["ts"]), y=y, name="ideal", mode="lines",
+                    line={"color": IDEAL, "dash": "dash", "width": 1.5},
+                    hovertemplate="ideal %{y:.1f}<extra></extra>")
+
+
+def _steps(fig: go.Figure, events: pd.DataFrame, column: str, colour: str,
+           width: float) -> None:
+    fig.add_scatter(
+        x=naive_utc(events["ts"]) if len(events) else [], y=events[column], name=column,
+        mode="lines+markers", line={"color": colour, "width": width, "shape": "hv"},
+        marker={"size": 4}, customdata=event_text(events),
+        hovertemplate=f"%{{x|%a %d %b %H:%M}}<br>%{{customdata}}<br>{column} %{{y:g}} pts"
+                      "<extra></extra>")
+
+
+def _change_markers(events: pd.DataFrame, column_of: dict[str, str]) -> list[go.Scatter]:
+    """One trace per kind of scope change, on the line `column_of[kind]` names, at the
+    figure after the change (the top of its step)."""
     traces = []
-    for kind, group in changes.groupby("change", sort=False):
-        at = naive_utc(group["ts"])
-        y = np.interp(at.astype("int64").to_numpy(), xs, line[column].to_numpy(dtype=float))
-        text = [f"{k}: {kind} {d:+g} pts" for k, d in
-                zip(group["item_key"], group["points_delta"], strict=True)]
+    for kind, column in column_of.items():
+        group = events.loc[events["event"] == kind]
+        if group.empty:
+            continue
         traces.append(go.Scatter(
-            x=at, y=y, mode="markers", name=str(kind),
-            marker={"symbol": CHANGE_SYMBOLS.get(str(kind), "circle"), "size": 10,
-                    "color": CHANGE_COLOURS.get(str(kind), "#444"),
+            x=naive_utc(group["ts"]), y=group[column], mode="markers", name=kind,
+            marker={"symbol": CHANGE_SYMBOLS[kind], "size": 10, "color": CHANGE_COLOURS[kind],
                     "line": {"width": 1, "color": "#fff"}},
-            text=text, hovertemplate="%{x|%a %d %b %H:%M}<br>%{text}<extra></extra>",
+            customdata=event_text(group),
+            hovertemplate="%{x|%a %d %b %H:%M}<br>%{customdata}<extra></extra>",
         ))
     return traces
 
 
-def burndown_chart(burndown: pd.DataFrame, ideal: pd.DataFrame,
-                   changes: pd.DataFrame) -> go.Figure:
-    """Remaining points per day against the ideal line; scope changes marked on the line."""
+def burndown_chart(events: pd.DataFrame, ideal: pd.DataFrame) -> go.Figure:
+    """Remaining points as steps at each event against the ideal line; scope changes
+    (added, removed, re-estimated, reopened) marked where they moved the line."""
     fig = go.Figure()
-    if not ideal.empty:
-        fig.add_scatter(x=naive_utc(ideal["ts"]), y=ideal["ideal"], name="ideal",
-                        mode="lines", line={"color": IDEAL, "dash": "dash", "width": 1.5},
-                        hovertemplate="ideal %{y:.1f}<extra></extra>")
-    fig.add_scatter(x=naive_utc(burndown["ts"]) if len(burndown) else [],
-                    y=burndown["remaining"], name="remaining", mode="lines+markers",
-                    line={"color": REMAINING, "width": 2.5}, marker={"size": 5},
-                    hovertemplate="%{x|%a %d %b %H:%M}<br>remaining %{y:g} pts<extra></extra>")
-    for trace in _change_markers(changes, burndown, "remaining"):
+    _ideal(fig, ideal, rising=False)
+    _steps(fig, events, "remaining", REMAINING, 2.5)
+    for trace in _change_markers(events, dict.fromkeys(CHANGE_SYMBOLS, "remaining")):
         fig.add_trace(trace)
     return _layout(fig)
 
 
-def burnup_chart(burndown: pd.DataFrame, ideal: pd.DataFrame,
-                 changes: pd.DataFrame) -> go.Figure:
-    """Scope and completed points per day: the gap is what is left, the scope line's steps
-    are the scope changes (marked). The ideal climbs from 0 to the commitment."""
+def burnup_chart(events: pd.DataFrame, ideal: pd.DataFrame) -> go.Figure:
+    """Scope and completed points as steps: the gap is what is left. Additions, removals
+    and re-estimates are marked on the scope line, reopened items on the completed line
+    (a reopening takes work back out of completed). The ideal climbs to the commitment."""
     fig = go.Figure()
-    if not ideal.empty:
-        commitment = float(ideal["ideal"].iloc[0])
-        fig.add_scatter(x=naive_utc(ideal["ts"]), y=commitment - ideal["ideal"], name="ideal",
-                        mode="lines", line={"color": IDEAL, "dash": "dash", "width": 1.5},
-                        hovertemplate="ideal %{y:.1f}<extra></extra>")
-    x = naive_utc(burndown["ts"]) if len(burndown) else []
-    fig.add_scatter(x=x, y=burndown["scope"], name="scope", mode="lines+markers",
-                    line={"color": SCOPE, "width": 2}, marker={"size": 4},
-                    hovertemplate="%{x|%a %d %b %H:%M}<br>scope %{y:g} pts<extra></extra>")
-    fig.add_scatter(x=x, y=burndown["completed"], name="completed", mode="lines+markers",
-                    line={"color": DONE, "width": 2.5}, marker={"size": 5},
-                    hovertemplate="%{x|%a %d %b %H:%M}<br>completed %{y:g} pts<extra></extra>")
-    for trace in _change_markers(changes, burndown, "scope"):
+    _ideal(fig, ideal, rising=True)
+    _steps(fig, events, "scope", SCOPE, 2.0)
+    _steps(fig, events, "completed", DONE, 2.5)
+    markers = {"added": "scope", "removed": "scope", "re-estimated": "scope",
+               "reopened": "completed"}
+    for trace in _change_markers(events, markers):
         fig.add_trace(trace)
     return _layout(fig)
 

@@ -1,5 +1,6 @@
-"""Sprint: how the chosen sprint is burning down (and why its scope moved), the team's
-velocity with a forecast for the next sprint, and the work each sprint handed on.
+"""Sprint: how the chosen sprint is burning down, event by event (and why its scope moved),
+the team's velocity with a forecast for the next sprint, and the work each sprint left
+undone at its close, with where each item went.
 
 The sprint lives in the URL (`/sprint?product=churn&sprint=106`) like the other filters,
 so a link opens the same sprint; without one the active sprint is shown, else the last.
@@ -23,8 +24,10 @@ from dashboard.components.panels import GRAPH_CONFIG, card, empty_state
 from dashboard.context import current
 from dashboard.figures.sprint import burndown_chart, burnup_chart, velocity_chart
 from dashboard.services.sprint import SprintView, build_sprint
+from kpis.carry_over import INTO_SPRINT, TO_BACKLOG
 from kpis.history import as_text
 from kpis.sprint_report import LABELS, NOTE, SprintComparison, explained
+from kpis.velocity import CLOSED
 
 
 def layout(product: str | None = None, start: str | None = None, end: str | None = None,
@@ -43,17 +46,21 @@ def layout(product: str | None = None, start: str | None = None, end: str | None
         _tiles(view),
         dbc.Row([
             dbc.Col(card("Burndown: points remaining", _burndown(view), "sprint-burndown"),
-                    xl=4, lg=6, className="mb-3"),
+                    xl=7, className="mb-3"),
+            dbc.Col(card("Burndown events", _events_table(view, tz), "sprint-events"),
+                    xl=5, className="mb-3"),
+        ]),
+        dbc.Row([
             dbc.Col(card("Burnup: scope and completed", _burnup(view), "sprint-burnup"),
-                    xl=4, lg=6, className="mb-3"),
+                    xl=7, className="mb-3"),
             dbc.Col(card("Scope changes after the start", [_changes_table(view, tz)],
-                         "sprint-scope-changes"), xl=4, lg=12, className="mb-3"),
+                         "sprint-scope-changes"), xl=5, className="mb-3"),
         ]),
         dbc.Row([
             dbc.Col(card("Velocity and forecast", _velocity(view), "sprint-velocity"),
-                    xl=8, className="mb-3"),
-            dbc.Col(card("Carry-over to the next sprint", [_carry_table(view)],
-                         "sprint-carry-over"), xl=4, className="mb-3"),
+                    xl=7, className="mb-3"),
+            dbc.Col(card("Carry-over: what was not done at the close", _carry_over(view, tz),
+                         "sprint-carry-over"), xl=5, className="mb-3"),
         ]),
         *_report_row(view),
     ])
@@ -134,7 +141,7 @@ def _tiles(view: SprintView) -> dbc.Row:
         _tile("Completed so far" if active else "Completed", fmt.points(row["completed"]),
               "sprint-completed", "points of done items, items added after the start included"),
         _tile("Remaining", fmt.points(view.remaining), "sprint-remaining",
-              "now" if active else "at the close (carried over or dropped)"),
+              "now" if active else "at the close: the carry-over"),
         _tile("Scope now" if active else "Scope at the close", fmt.points(view.scope_now),
               "sprint-scope",
               [f"from {fmt.points(first)} at the start, ",
@@ -155,18 +162,54 @@ def _tiles(view: SprintView) -> dbc.Row:
 
 def _burndown(view: SprintView) -> list[Any]:
     return [
-        html.Div("Dashed: the ideal line from the commitment to 0 over working days (flat "
-                 "at weekends). Markers: items added ▲, removed ▼ or re-estimated ◆ "
-                 "after the start.", className="kpi-caption"),
-        _graph(burndown_chart(view.burndown, view.ideal, view.scope_changes)),
+        html.Div("A step at the exact time of each event (the table beside it). Dashed: the "
+                 "ideal line from the commitment to 0 over working days (flat at weekends). "
+                 "Markers: items added ▲, removed ▼, re-estimated ◆ or reopened ● after "
+                 "the start.", className="kpi-caption"),
+        _graph(burndown_chart(view.burndown, view.ideal)),
     ]
 
 
 def _burnup(view: SprintView) -> list[Any]:
     return [
         html.Div("The gap between scope and completed is the work left; steps in the scope "
-                 "line are scope changes.", className="kpi-caption"),
-        _graph(burnup_chart(view.burndown, view.ideal, view.scope_changes)),
+                 "line are scope changes, a reopened item steps completed down.",
+                 className="kpi-caption"),
+        _graph(burnup_chart(view.burndown, view.ideal)),
+    ]
+
+
+def _when(ts: Any, tz: str) -> str:
+    return pd.Timestamp(ts).tz_convert(ZoneInfo(tz)).strftime("%d %b %H:%M")
+
+
+def _signed(change: float) -> str:
+    return f"{change:+g}" if change else "0"
+
+
+def _events_table(view: SprintView, tz: str) -> list[Any]:
+    """Every row of the burndown: the change it made and the points remaining after it."""
+    rows = [html.Tr([
+        html.Td(_when(r.ts, tz), className="nowrap"),
+        html.Td("" if r.item_key is None or pd.isna(r.item_key) else str(r.item_key),
+                className="nowrap"),
+        html.Td(str(r.event), className="nowrap"),
+        html.Td(f"{r.change:g}" if r.event == "start" else _signed(r.change),
+                className="text-end"),
+        html.Td(f"{r.remaining:g}", className="text-end fw-semibold"),
+    ], **{"data-testid": f"sprint-event-{i}"})
+        for i, r in enumerate(view.burndown.itertuples(index=False))]
+    head = html.Thead(html.Tr([html.Th("When"), html.Th("Item"), html.Th("Event"),
+                               html.Th("Change", className="text-end"),
+                               html.Th("Remaining", className="text-end")]))
+    return [
+        html.Div("Change: what the event did to the points remaining (done −, reopened +, "
+                 "added +, removed −, re-estimated ±; 0 for an unestimated or done item).",
+                 className="kpi-caption mb-1"),
+        html.Div(html.Table([head, html.Tbody(rows)],
+                            className="table table-sm sources-table small mb-0",
+                            **{"data-testid": "sprint-events-table"}),
+                 style={"maxHeight": "300px", "overflow": "auto"}),
     ]
 
 
@@ -186,10 +229,9 @@ def _changes_table(view: SprintView, tz: str) -> html.Table | html.P:
     if changes.empty:
         return html.P("No scope change since the start.", className="text-muted mb-0")
     rows = [html.Tr([
-        html.Td(pd.Timestamp(r.ts).tz_convert(ZoneInfo(tz)).strftime("%d %b %H:%M"),
-                className="nowrap"),
+        html.Td(_when(r.ts, tz), className="nowrap"),
         html.Td(str(r.item_key), className="nowrap"), html.Td(str(r.change), className="nowrap"),
-        html.Td(f"{r.points_delta:+g}", className="text-end"),
+        html.Td(_signed(r.points_delta), className="text-end"),
     ]) for r in changes.itertuples(index=False)]
     head = html.Thead(html.Tr([html.Th("When"), html.Th("Item"), html.Th("Change"),
                                html.Th("Points", className="text-end")]))
@@ -197,23 +239,68 @@ def _changes_table(view: SprintView, tz: str) -> html.Table | html.P:
                       **{"data-testid": "sprint-scope-changes-table"})
 
 
-def _carry_table(view: SprintView) -> html.Table | html.P:
+def _went_to(r: Any, sprint_name: str) -> str:
+    if r.destination == INTO_SPRINT:
+        return str(r.to_sprint_name)
+    if r.destination == TO_BACKLOG:
+        return "backlog"
+    return f"stayed in {sprint_name}"
+
+
+def _carry_over(view: SprintView, tz: str) -> list[Any]:
+    """The sprint shown: each unfinished item and where it went; then every closed sprint."""
+    assert view.selected is not None
+    name = str(view.selected["name"])
+    body: list[Any] = []
+    if view.selected["state"] != CLOSED:
+        body.append(html.P(f"{name} is still open: what is not done when it closes is its "
+                           f"carry-over ({fmt.points(view.remaining)} pts remain now).",
+                           className="text-muted small mb-2"))
+    else:
+        carried = view.carried
+        body.append(html.Div([
+            f"{name} left {len(carried)} item{'s' if len(carried) != 1 else ''}, ",
+            html.Span(fmt.points(float(carried["points"].sum())),
+                      **{"data-testid": "sprint-carry-total"}),
+            " pts undone at its close (its remaining then).",
+        ], className="small mb-1"))
+        if len(carried):
+            rows = [html.Tr([
+                html.Td(str(r.item_key), className="nowrap"),
+                html.Td(fmt.points(r.points), className="text-end"),
+                html.Td(_went_to(r, name), **{"data-testid": f"sprint-carried-to-{r.item_key}"}),
+                html.Td("" if pd.isna(r.moved) else _when(r.moved, tz),
+                        className="nowrap text-muted"),
+            ]) for r in carried.itertuples(index=False)]
+            head = html.Thead(html.Tr([html.Th("Item"), html.Th("Points", className="text-end"),
+                                       html.Th("Went to"), html.Th("Moved")]))
+            body.append(html.Table([head, html.Tbody(rows)],
+                                   className="table table-sm sources-table small mb-3",
+                                   **{"data-testid": "sprint-carried-table"}))
+    body.append(_carry_by_sprint(view))
+    return body
+
+
+def _carry_by_sprint(view: SprintView) -> html.Table | html.P:
     carried = view.carry_over
     if carried.empty:
         return html.P("No sprint has closed yet.", className="text-muted mb-0")
     rows = [html.Tr([
         html.Td(str(r.sprint_name), className="nowrap"),
-        html.Td(str(r.next_sprint_name) if r.next_sprint_name is not None
-                else "not planned yet", className="nowrap"),
         html.Td(str(r.items), className="text-end",
                 **{"data-testid": f"sprint-carry-items-{r.sprint}"}),
-        html.Td(fmt.points(r.points), className="text-end",
+        html.Td(fmt.points(r.points), className="text-end fw-semibold",
                 **{"data-testid": f"sprint-carry-points-{r.sprint}"}),
+        html.Td(fmt.points(r.into_sprints), className="text-end"),
+        html.Td(fmt.points(r.to_backlog), className="text-end"),
+        html.Td(fmt.points(r.stayed), className="text-end"),
     ]) for r in carried.iloc[::-1].itertuples(index=False)]
-    head = html.Thead(html.Tr([html.Th("Sprint"), html.Th("Carried to"),
-                               html.Th("Items", className="text-end"),
-                               html.Th("Points", className="text-end")]))
-    return html.Table([head, html.Tbody(rows)], className="table table-sm sources-table mb-0")
+    head = html.Thead(html.Tr([html.Th(text, className=f"{align} nowrap") for text, align in (
+        ("Closed sprint", ""), ("Items", "text-end"), ("Points", "text-end"),
+        ("→ sprint", "text-end"), ("→ backlog", "text-end"), ("stayed", "text-end"))]))
+    return html.Table([head, html.Tbody(rows)],
+                      className="table table-sm sources-table small mb-0",
+                      **{"data-testid": "sprint-carry-by-sprint"})
 
 
 def _report_row(view: SprintView) -> list[dbc.Row]:

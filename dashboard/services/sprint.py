@@ -1,7 +1,7 @@
 """Everything the sprint page shows for one product and one sprint, computed once per view.
 
-The page renders what `build_sprint` returns and the browser test calls it too, so the
-numbers on the page are the KPI functions' results by construction.
+The page renders what `build_sprint` returns; the demo world's browser tests call it too,
+and a hand-made sprint's browser test holds the page against figures worked out by hand.
 """
 
 from __future__ import annotations
@@ -12,7 +12,14 @@ from datetime import datetime
 import pandas as pd
 
 from config.schema import ProductConfig
-from kpis.burndown import burndown, carry_over, ideal_line, scope_changes
+from kpis.burndown import (
+    BURNDOWN_COLUMNS,
+    SCOPE_CHANGE_COLUMNS,
+    burndown,
+    ideal_line,
+    scope_changes,
+)
+from kpis.carry_over import CARRIED_COLUMNS, carried_items, carry_over
 from kpis.history import as_text
 from kpis.sprint_report import SprintComparison, compare_sprint
 from kpis.velocity import ACTIVE, CLOSED, rolling_velocity, sprint_velocity, velocity_forecast
@@ -31,10 +38,11 @@ class SprintView:
     velocity: pd.DataFrame  # every started sprint, + rolling_average (kpis.velocity)
     forecast: tuple[float, float, float] | None  # (low, likely, high) for the next sprint
     forecast_sprints: int  # how many closed sprints the forecast rests on
-    carry_over: pd.DataFrame  # kpis.burndown.carry_over + sprint_name, next_sprint_name
+    carry_over: pd.DataFrame  # kpis.carry_over.carry_over + sprint_name
     selected: pd.Series | None  # the velocity row of the sprint shown (None: no sprint)
     goal: str
-    burndown: pd.DataFrame  # kpis.burndown.burndown
+    burndown: pd.DataFrame  # kpis.burndown.burndown: the event table
+    carried: pd.DataFrame  # kpis.carry_over.carried_items of the sprint shown + to_sprint_name
     ideal: pd.DataFrame  # kpis.burndown.ideal_line, for drawing
     scope_changes: pd.DataFrame  # kpis.burndown.scope_changes
     report: SprintComparison | None = None  # the tracker's sprint report beside dspo's
@@ -59,13 +67,16 @@ def default_sprint(velocity: pd.DataFrame, wanted: str | None) -> str | None:
     return ids[-1] if ids else None
 
 
-def _named_carry_over(carried: pd.DataFrame, sprints: pd.DataFrame) -> pd.DataFrame:
-    names = {as_text(k): v for k, v in zip(sprints["external_id"], sprints["name"], strict=True)}
-    return carried.assign(
-        sprint_name=[names.get(k, k) for k in carried["sprint"]],
-        next_sprint_name=[names.get(k, k) if k is not None else None
-                          for k in carried["next_sprint"]],
-    )
+def _names(sprints: pd.DataFrame) -> dict[str | None, str]:
+    return {as_text(k): str(v) for k, v in zip(sprints["external_id"], sprints["name"],
+                                               strict=True)}
+
+
+def _named(frame: pd.DataFrame, column: str, names: dict[str | None, str]) -> pd.DataFrame:
+    """`frame` with `<column>_name`: the sprint's name for its id (None stays None)."""
+    return frame.assign(**{f"{column}_name": [
+        names.get(as_text(k), as_text(k)) if as_text(k) is not None else None
+        for k in frame[column]]})
 
 
 def build_sprint(store: Store, product: ProductConfig, sprint: str | None, *,
@@ -76,16 +87,19 @@ def build_sprint(store: Store, product: ProductConfig, sprint: str | None, *,
     velocity = rolling_velocity(sprint_velocity(sprints, items, events, as_of=as_of),
                                 window=ROLLING_WINDOW)
     chosen = default_sprint(velocity, sprint)
+    names = _names(sprints)
     selected, goal, report = None, "", None
-    frame = pd.DataFrame(columns=["ts", "scope", "completed", "remaining", "ideal"])
+    frame = pd.DataFrame(columns=BURNDOWN_COLUMNS)
     ideal = pd.DataFrame(columns=["ts", "ideal"])
-    changes = pd.DataFrame(columns=["ts", "item_key", "change", "points_delta"])
+    changes = pd.DataFrame(columns=SCOPE_CHANGE_COLUMNS)
+    carried = pd.DataFrame(columns=CARRIED_COLUMNS)
     if chosen is not None:
         selected = velocity.loc[velocity["external_id"].map(as_text) == chosen].iloc[0]
         row = sprints.loc[sprints["external_id"].map(as_text) == chosen].iloc[0]
         goal = str(row["goal"] or "")
         frame = burndown(sprints, items, events, chosen, as_of=as_of)
         changes = scope_changes(sprints, items, events, chosen, as_of=as_of)
+        carried = carried_items(sprints, items, events, chosen, as_of=as_of)
         planned_end = row["end"] if pd.notna(row["end"]) else frame["ts"].iloc[-1]
         ideal = ideal_line(float(selected["commitment"]), row["start"], planned_end)
         if selected["state"] == CLOSED:
@@ -96,10 +110,11 @@ def build_sprint(store: Store, product: ProductConfig, sprint: str | None, *,
         velocity=velocity,
         forecast=velocity_forecast(velocity, last_n=FORECAST_SPRINTS),
         forecast_sprints=min(FORECAST_SPRINTS, int((velocity["state"] == CLOSED).sum())),
-        carry_over=_named_carry_over(carry_over(sprints, items, events), sprints),
+        carry_over=_named(carry_over(sprints, items, events, as_of=as_of), "sprint", names),
         selected=selected,
         goal=goal,
         burndown=frame,
+        carried=_named(carried, "to_sprint", names),
         ideal=ideal,
         scope_changes=changes,
         report=report,

@@ -1,7 +1,9 @@
-"""The sprint page in Chromium against the session's demo world.
+"""The sprint page in Chromium: against the session's demo world, and against small
+hand-made sprints whose every figure is worked out by hand below.
 
-The numbers the page must show are computed here with the same service (`build_sprint`,
-which calls the KPI functions), so the test fails if the page, the store or a KPI drifts.
+On the demo world the numbers the page must show are computed with the same service
+(`build_sprint`), so those tests catch a page or a store drifting from the KPIs; the
+hand-made sprints catch a KPI that is wrong.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+from sprint_world import event_sprint
 
 from dashboard.components import format as fmt
 from dashboard.services.sprint import SprintView, build_sprint
@@ -49,6 +52,10 @@ def _assert_numbers(page: Any, view: SprintView) -> None:
     for carried in view.carry_over.itertuples(index=False):
         testid = f"sprint-carry-items-{carried.sprint}"
         assert page.inner_text(f"[data-testid={testid}]") == str(carried.items)
+        testid = f"sprint-carry-points-{carried.sprint}"
+        assert page.inner_text(f"[data-testid={testid}]") == fmt.points(carried.points)
+    events = page.locator("[data-testid=sprint-events-table] tbody tr")
+    assert events.count() == len(view.burndown)
 
 
 @pytest.mark.browser
@@ -97,16 +104,20 @@ def test_demo_sprints_have_scope_changes_that_agree_with_velocity(demo_store,  #
                                                                   product: str) -> None:
     """The demo world holds what the page exists to explain: mid-sprint additions,
     re-estimates, removals and carry-over, and a burndown that starts at velocity's
-    commitment and ends at its completed for every sprint."""
+    commitment and ends at its completed for every sprint, and for every closed sprint at
+    a remaining that is its carry-over."""
     _cfg, store = demo_store
     view = _view(demo_store, product)
     sprints = queries.sprints(store, product)
     items = queries.backlog_items(store, product)
     events = queries.item_events(store, product)
+    carried = view.carry_over.set_index("sprint")["points"]
     for row in view.velocity.itertuples(index=False):
         frame = burndown(sprints, items, events, as_text(row.external_id), as_of=view.as_of)
         assert frame["scope"].iloc[0] == row.commitment
         assert frame["completed"].iloc[-1] == row.completed
+        if row.state == "closed":
+            assert frame["remaining"].iloc[-1] == carried[as_text(row.external_id)]
     assert {"added", "re-estimated"} <= set(view.scope_changes["change"])
     assert view.carry_over["items"].sum() > 0
 
@@ -179,7 +190,7 @@ def _team_sprint() -> list[Any]:
 
 @pytest.fixture(scope="module")
 def jira_sprint_url(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """A dashboard over a store holding only the hand-made sprint and Jira's report."""
+    """A dashboard over a store holding only the hand-made sprints (and Jira's report)."""
     from dspo.devserver import serving
     from store.db import Store
     from store.writer import write_records
@@ -189,11 +200,12 @@ def jira_sprint_url(tmp_path_factory: pytest.TempPathFactory) -> Any:
     config = folder / "dspo.yaml"
     config.write_text(f"store: {{url: '{url}'}}\n"
                       "dashboard: {title: dspo, timezone: UTC}\n"
-                      "products: [{key: ds, name: Data science}]\n")
+                      "products: [{key: ds, name: Data science}, {key: ev, name: Events}]\n")
     store = Store(url)
     store.upgrade()
     with store.writing(), store.session() as s:
         write_records(s, "jira", _team_sprint())
+        write_records(s, "tracker", event_sprint())
     store.dispose()
     with serving(config, {}, folder / "serve.log") as served:
         yield served
@@ -246,5 +258,60 @@ def test_no_report_no_comparison(browser: Any, jira_sprint_url: str) -> None:
         page.goto(jira_sprint_url.rstrip("/") + "/sprint?product=ds&sprint=12")
         page.wait_for_selector("#sprint-burndown .js-plotly-plot", timeout=30_000)
         assert page.locator("#sprint-report").count() == 0
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+def test_event_burndown_and_carry_over_of_a_hand_made_sprint(browser: Any,
+                                                             jira_sprint_url: str) -> None:
+    """Sprint 31 of `sprint_world.event_sprint`, worked out by hand (times UTC, the config's zone).
+
+    Burndown events (change: what it did to the remaining; remaining after):
+      02 Mar 09:00 start: EV-1 3 + EV-2 5 + EV-4 1 + EV-5 2 + EV-6 3 = 14
+      03 Mar 10:00 EV-1 done -3 -> 11;  16:00 EV-1 reopened +3 -> 14
+      04 Mar 09:00 EV-2 re-estimated 5 -> 8: +3 -> 17
+      05 Mar 11:00 EV-1 done -3 -> 14
+      09 Mar 10:00 EV-3 added +2 -> 16;  15:00 EV-3 removed -2 -> 14
+      11 Mar 14:00 EV-6 done -3 -> 11
+      13 Mar 17:00 end 0 -> 11
+    Commitment 14 (the start), completed EV-1 3 + EV-6 3 = 6, remaining at the close 11.
+    Scope changes: EV-1 reopened, EV-2 re-estimated, EV-3 added and removed = 4.
+    Carry-over = remaining at the close = EV-2 8 (-> Sprint 32) + EV-4 1 (-> backlog) +
+    EV-5 2 (stayed) = 3 items, 11 points.
+    """
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(jira_sprint_url.rstrip("/") + "/sprint?product=ev&sprint=31")
+        page.wait_for_selector("#sprint-burndown .js-plotly-plot", timeout=30_000)
+        tiles = {k: page.inner_text(f"[data-testid=sprint-{k}]") for k in (
+            "commitment", "completed", "remaining", "scope-change-count", "carry-total")}
+        assert tiles == {"commitment": "14.0", "completed": "6.0", "remaining": "11.0",
+                         "scope-change-count": "4", "carry-total": "11.0"}
+        table = [[cell.strip() for cell in row.split("\t")] for row in page.locator(
+            "[data-testid=sprint-events-table] tbody tr").all_inner_texts()]
+        assert table == [
+            ["02 Mar 09:00", "", "start", "14", "14"],
+            ["03 Mar 10:00", "EV-1", "done", "-3", "11"],
+            ["03 Mar 16:00", "EV-1", "reopened", "+3", "14"],
+            ["04 Mar 09:00", "EV-2", "re-estimated", "+3", "17"],
+            ["05 Mar 11:00", "EV-1", "done", "-3", "14"],
+            ["09 Mar 10:00", "EV-3", "added", "+2", "16"],
+            ["09 Mar 15:00", "EV-3", "removed", "-2", "14"],
+            ["11 Mar 14:00", "EV-6", "done", "-3", "11"],
+            ["13 Mar 17:00", "", "end", "0", "11"],
+        ]
+        went = {key: page.inner_text(f"[data-testid=sprint-carried-to-{key}]")
+                for key in ("EV-2", "EV-4", "EV-5")}
+        assert went == {"EV-2": "Sprint 32", "EV-4": "backlog", "EV-5": "stayed in Sprint 31"}
+        assert page.locator("[data-testid=sprint-carried-table] tbody tr").count() == 3
+        assert page.inner_text("[data-testid=sprint-carry-items-31]") == "3"
+        assert page.inner_text("[data-testid=sprint-carry-points-31]") == "11.0"
+        changes = page.locator("[data-testid=sprint-scope-changes-table] tbody tr")
+        assert "reopened" in changes.nth(0).inner_text()
+        assert errors == []
     finally:
         page.close()

@@ -1,0 +1,105 @@
+"""Carry-over: the work a sprint left undone when it closed, and where each item went.
+
+* A closed sprint's carry-over is every item in its scope at the close and not done then,
+  with its estimate at the close (none = 0): the same items and points as the burndown's
+  *remaining* at the close (`kpis.burndown`, whose rules decide what "in scope" means),
+  so the carry-over total is always the "remaining" the PO saw when the sprint closed.
+  Whether the item then moved on does not decide whether it is carry-over; it is where it
+  went.
+* Where it went: the item's first sprint change at or after the close (up to `as_of`)
+  that takes it out of the closed sprint: into another sprint (`sprint`, with the
+  sprint's id in `to_sprint`) or to no sprint (`backlog`). No such change: it `stayed`
+  in the closed sprint (a GitHub milestone closed with open issues, or a tracker that
+  leaves unfinished work where it was).
+* A sprint still open at `as_of` (or closed after it) has no carry-over yet.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+
+from kpis._time import utc_timestamp
+from kpis.burndown import SprintScope
+from kpis.history import SPRINT, as_text
+from kpis.velocity import end_instant
+
+CARRIED_COLUMNS = ["item_key", "points", "destination", "to_sprint", "moved"]
+CARRY_OVER_COLUMNS = ["sprint", "items", "points", "into_sprints", "to_backlog", "stayed"]
+INTO_SPRINT, TO_BACKLOG, STAYED = "sprint", "backlog", "stayed"
+
+
+def _first_moves_out(s: SprintScope, keys: pd.Index, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Per key of `keys`, its first move out of the sprint in [close, as_of]: [ts, to]."""
+    e = s.events
+    if e.empty:
+        return pd.DataFrame(columns=["ts", "to"])
+    moves = e.loc[(e["field"] == SPRINT) & e["item_key"].isin(keys) & (e["ts"] >= s.stop)
+                  & (e["ts"] <= as_of)]
+    moves = moves.assign(to=moves["to_value"].map(as_text))
+    moves = moves.loc[moves["to"] != s.id].sort_values("ts", kind="stable")
+    return moves.drop_duplicates("item_key").set_index("item_key")[["ts", "to"]]
+
+
+def _carried(s: SprintScope, as_of: pd.Timestamp) -> pd.DataFrame:
+    close = s.at(s.stop)
+    left = close.in_scope & ~close.done
+    keys = s.keys[left]
+    moved = _first_moves_out(s, keys, as_of)
+    rows = []
+    for key, points in zip(keys, close.points[left], strict=True):
+        if key in moved.index:
+            ts, to = moved.loc[key, "ts"], moved.loc[key, "to"]
+            rows.append((str(key), float(points), INTO_SPRINT if to else TO_BACKLOG, to, ts))
+        else:
+            rows.append((str(key), float(points), STAYED, None, pd.NaT))
+    frame = pd.DataFrame(rows, columns=CARRIED_COLUMNS)
+    frame["moved"] = pd.to_datetime(frame["moved"], utc=True)
+    return frame.astype({"points": float}).sort_values("item_key", kind="stable").reset_index(
+        drop=True)
+
+
+def carried_items(sprints: pd.DataFrame, items: pd.DataFrame, events: pd.DataFrame,
+                  sprint: str, *, as_of: datetime) -> pd.DataFrame:
+    """The carry-over of one sprint, per item: [item_key, points, destination, to_sprint,
+    moved] (module docstring), ordered by key; empty while the sprint is open at `as_of`.
+
+    `destination` is 'sprint', 'backlog' or 'stayed'; `to_sprint` the sprint's id for
+    'sprint' (else None); `moved` when it left (NaT for 'stayed').
+    """
+    at = utc_timestamp(as_of)
+    s = SprintScope(sprints, items, events, sprint, at)
+    if not s.closed:
+        return _carried(s, at).iloc[0:0]
+    return _carried(s, at)
+
+
+def carry_over(sprints: pd.DataFrame, items: pd.DataFrame, events: pd.DataFrame, *,
+               as_of: datetime) -> pd.DataFrame:
+    """Per sprint closed by `as_of` (ordered by start), what it left undone:
+    [sprint, items, points, into_sprints, to_backlog, stayed].
+
+    `points` is the sprint's remaining at its close; the last three split it by where the
+    items went (points moved into a sprint, to the backlog, or left in the closed sprint),
+    so they add up to `points`.
+    """
+    at = utc_timestamp(as_of)
+    rows = []
+    started = sprints.loc[sprints["start"].notna()].sort_values("start", kind="stable")
+    for _, row in started.iterrows():
+        if not end_instant(row, at)[1]:
+            continue
+        sprint_id = as_text(row["external_id"])
+        assert sprint_id is not None
+        carried = _carried(SprintScope(sprints, items, events, sprint_id, at), at)
+        by_destination = carried.groupby("destination")["points"].sum()
+        rows.append({
+            "sprint": sprint_id,
+            "items": len(carried),
+            "points": float(carried["points"].sum()),
+            **{column: float(by_destination.get(destination, 0.0)) for column, destination in
+               (("into_sprints", INTO_SPRINT), ("to_backlog", TO_BACKLOG), ("stayed", STAYED))},
+        })
+    frame = pd.DataFrame(rows, columns=CARRY_OVER_COLUMNS)
+    return frame.astype({"items": int, **{c: float for c in CARRY_OVER_COLUMNS[2:]}})
