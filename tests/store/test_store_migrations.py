@@ -13,7 +13,7 @@ from store.schema import Base
 
 def test_fresh_database_is_behind_and_says_what_to_run(empty_store):
     assert empty_store.current_revision() is None
-    assert empty_store.head_revision() == "0005"
+    assert empty_store.head_revision() == "0006"
     with pytest.raises(StoreError, match="run: dspo db upgrade"):
         empty_store.check_schema()
 
@@ -87,3 +87,28 @@ def test_0005_gives_outbox_rows_a_state(empty_store):
                               "discarded_by FROM outbox ORDER BY id")).all()
     assert [tuple(r) for r in rows] == [(1, "delivered", 1, "HTTP 503", None, None),
                                         (2, "pending", 2, "HTTP 503", None, None)]
+
+
+def test_0006_drops_the_copies_of_drift_and_quality_and_keeps_the_rest(empty_store):
+    """Drift shares and data quality live in their own tables; their copies in the points
+    table go, usage points stay."""
+    from datetime import UTC, datetime
+
+    from store import records as r
+    from store.writer import write_records
+
+    empty_store.upgrade("0005")
+    at = datetime(2026, 11, 2, tzinfo=UTC)
+    with empty_store.session() as s:
+        write_records(s, "x", [
+            r.Point("p", r.SeriesKind.DRIFT, "drifted_share", at, 0.5, {"dataset": "d"}),
+            r.Point("p", r.SeriesKind.DATA_QUALITY, "rows", at, 70.0, {"dataset": "d"}),
+            r.Point("p", r.SeriesKind.USAGE, "dau", at, 1000.0),
+        ])
+    empty_store.upgrade()
+    from sqlalchemy import text
+
+    with empty_store.engine.connect() as c:
+        kinds = c.execute(text("SELECT kind FROM series ORDER BY kind")).scalars().all()
+        points = c.execute(text("SELECT count(*) FROM point")).scalar_one()
+    assert (kinds, points) == (["usage"], 1)
