@@ -15,7 +15,7 @@ makes statistical tests say "drifted" about almost anything.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import pandas as pd
@@ -42,9 +42,11 @@ QUALITY_COLUMNS = ["dataset", "ts", "rows", "columns", "missing_share"]
 SCHEMA_CHANGE_COLUMNS = ["dataset", "ts", "changes", "new"]
 
 
-def insufficient(rows: float | None, objective: DriftObjective | None) -> bool:
-    """Too few current rows to judge; an unknown count is not held against a report."""
-    minimum = objective.min_rows if objective is not None else DEFAULT_MIN_ROWS
+def insufficient(rows: float | None, objective: DriftObjective | None,
+                 min_rows: int = DEFAULT_MIN_ROWS) -> bool:
+    """Too few current rows to judge (fewer than the objective's `min_rows`, else
+    `min_rows`); an unknown count is not held against a report."""
+    minimum = objective.min_rows if objective is not None else min_rows
     return rows is not None and not pd.isna(rows) and rows < minimum
 
 
@@ -114,25 +116,31 @@ class FeatureDriftMatrix:
 
     `score` and `drifted` share index (features, most often drifted first, ties by name)
     and columns (window ends, oldest first). A feature missing from a window's report is
-    NaN in `score` and False in `drifted`. `drift_counts` is how many windows each feature
-    drifted in, in the same order; `methods` is each feature's latest test method.
+    NaN in `score` and False in `drifted`. `judged` says, per window, whether it held
+    enough rows to judge (`insufficient`); `drift_counts` is how many *judged* windows each
+    feature drifted in, in the same order; `methods` is each feature's latest test method.
     """
 
     score: pd.DataFrame
     drifted: pd.DataFrame
     drift_counts: pd.Series
     methods: pd.Series
+    judged: pd.Series = field(default_factory=lambda: pd.Series(dtype=bool))
 
     @property
     def empty(self) -> bool:
         return self.score.empty
 
 
-def feature_drift_matrix(features: pd.DataFrame, *, as_of: datetime) -> FeatureDriftMatrix:
+def feature_drift_matrix(features: pd.DataFrame, *, as_of: datetime,
+                         min_rows: int = DEFAULT_MIN_ROWS) -> FeatureDriftMatrix:
     """Pivot one dataset's per-feature results into a features x windows matrix.
 
-    Features are ordered by how often they drifted (most first), so the columns a PO should
-    look at first sit at the top of the heatmap.
+    Features are ordered by how often they drifted in windows over at least `min_rows`
+    current rows (the drift objective's), most first, so the columns a PO should look at
+    first sit at the top of the heatmap. A thinner window keeps its scores and flags (they
+    are what the report says) but counts for no feature: a handful of rows makes the
+    tests say "drifted" about almost anything.
     """
     at = utc_timestamp(as_of)
     rows = features.loc[features["window_end"] <= at] if not features.empty else features
@@ -150,16 +158,27 @@ def feature_drift_matrix(features: pd.DataFrame, *, as_of: datetime) -> FeatureD
         .fillna(False)
         .astype(bool)
     )
-    counts = drifted.sum(axis=1).astype("int64")
+    columns = sorted(score.columns)
+    judged = _judged_windows(rows, min_rows).reindex(columns, fill_value=True)
+    counts = drifted.loc[:, judged[judged].index].sum(axis=1).astype("int64")
     order = sorted(counts.index, key=lambda name: (-int(counts[name]), str(name)))
     methods = rows.sort_values("window_end", kind="stable").groupby("column")["method"].last()
-    columns = sorted(score.columns)
     return FeatureDriftMatrix(
         score=score.loc[order, columns],
         drifted=drifted.loc[order, columns],
         drift_counts=counts.loc[order],
         methods=methods.reindex(order),
+        judged=judged,
     )
+
+
+def _judged_windows(rows: pd.DataFrame, min_rows: int) -> pd.Series:
+    """Per window end: held at least `min_rows` current rows (an unknown count is not
+    held against it), as `insufficient` decides for a report."""
+    if "rows" not in rows.columns:
+        return pd.Series(True, index=sorted(rows["window_end"].unique()), dtype=bool)
+    per_window = rows.groupby("window_end")["rows"].first()
+    return ~per_window.map(lambda n: insufficient(n, None, min_rows)).astype(bool)
 
 
 def data_quality_trend(quality: pd.DataFrame, *, as_of: datetime) -> pd.DataFrame:

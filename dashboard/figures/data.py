@@ -5,6 +5,7 @@ Times reach Plotly as naive UTC (`naive_utc`), as on every page.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -15,6 +16,8 @@ from kpis.health import Status
 
 DRIFT_COLOUR = "#d64545"
 STABLE_COLOUR = "#dfe7ef"
+THIN_COLOUR = "#b8bec7"  # a week with too few rows to judge
+INSUFFICIENT = 0.5  # its cells' z: between stable (0) and drifted (1)
 
 
 def _base(fig: go.Figure, height: int) -> go.Figure:
@@ -49,22 +52,26 @@ def drifted_share_chart(history: pd.DataFrame, objective: DriftObjective | None)
 
 
 def feature_heatmap(matrix: FeatureDriftMatrix) -> go.Figure:
-    """Features x weeks: red where the feature drifted, pale where it did not; each cell
-    shows the test's score.
+    """Features x weeks: red where the feature drifted, pale where it did not, grey in a
+    week with too few rows to judge; each cell shows the test's score.
 
     The colour is the drifted flag, not the score, because scores of different methods
     (p-values, distances) do not share a scale.
     """
-    weeks = [f"{ts:%d %b}" for ts in matrix.score.columns]
+    judged = matrix.judged.reindex(matrix.score.columns, fill_value=True).to_numpy(bool)
+    weeks = [f"{ts:%d %b}" + ("" if ok else " (too few rows)")
+             for ts, ok in zip(matrix.score.columns, judged, strict=True)]
     features = [str(f) for f in matrix.score.index]
-    z = matrix.drifted.astype(float).where(matrix.score.notna()).to_numpy()
+    flags = matrix.drifted.astype(float).where(matrix.score.notna()).to_numpy()
+    z = np.where(judged[np.newaxis, :], flags, np.where(np.isnan(flags), np.nan, INSUFFICIENT))
     text = [[("" if pd.isna(v) else f"{v:.2f}") for v in row]
             for row in matrix.score.to_numpy()]
     methods = [[str(matrix.methods.get(f, ""))] * len(weeks) for f in matrix.score.index]
     fig = go.Figure(go.Heatmap(
         z=z, x=weeks, y=features, text=text, texttemplate="%{text}", customdata=methods,
-        colorscale=[[0, STABLE_COLOUR], [1, DRIFT_COLOUR]], zmin=0, zmax=1, showscale=False,
-        xgap=2, ygap=2, textfont={"size": 10},
+        colorscale=[[0, STABLE_COLOUR], [0.25, STABLE_COLOUR], [0.25, THIN_COLOUR],
+                    [0.75, THIN_COLOUR], [0.75, DRIFT_COLOUR], [1, DRIFT_COLOUR]],
+        zmin=0, zmax=1, showscale=False, xgap=2, ygap=2, textfont={"size": 10},
         hovertemplate="%{y}, week to %{x}<br>score %{text} (%{customdata})"
         "<extra></extra>",
     ))

@@ -123,8 +123,9 @@ def _features(view: DataView) -> list[Any]:
         return [empty_state("No per-feature results in this date range.",
                             "sources[].datasets[].columns")]
     return [
-        html.Div("Red: the feature drifted that week; numbers are the test's score "
-                 "(method in the tooltip). Most often drifted first.",
+        html.Div("Red: the feature drifted that week; grey: too few rows that week to "
+                 "judge; numbers are the test's score (method in the tooltip). Most often "
+                 "drifted first.",
                  className="kpi-caption mb-1"),
         _graph(feature_heatmap(view.matrix)),
     ]

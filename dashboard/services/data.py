@@ -13,6 +13,7 @@ from datetime import datetime
 import pandas as pd
 
 from config.schema import DriftObjective, EvidentlySource, ProductConfig
+from config.signals import DEFAULT_MIN_ROWS
 from kpis.data import (
     FeatureDriftMatrix,
     data_quality_trend,
@@ -74,7 +75,8 @@ def build_data(store: Store, product: ProductConfig, configured: list[str], *,
     return DataView(
         product=product, as_of=as_of, start=start, datasets=datasets, dataset=chosen,
         objective=objective, latest=latest, history=history,
-        matrix=feature_drift_matrix(features, as_of=as_of),
+        matrix=feature_drift_matrix(features, as_of=as_of, min_rows=objective.min_rows
+                                    if objective is not None else DEFAULT_MIN_ROWS),
         quality=data_quality_trend(quality, as_of=as_of),
         schema_changes=schema_changes_by_window(quality, as_of=as_of),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard.figures.data import feature_heatmap
+from dashboard.figures.data import INSUFFICIENT, feature_heatmap
 from dashboard.figures.pipelines import runs_timeline
 from dashboard.figures.usage import DOWNSAMPLED_NOTE, usage_chart
 from kpis.data import feature_drift_matrix
@@ -39,6 +39,19 @@ def test_heatmap_colours_the_drifted_flag_and_prints_the_score() -> None:
     assert list(fig.data[0].y) == ["a", "b"]
     assert [row[0] for row in fig.data[0].z] == [1.0, 0.0]
     assert [row[0] for row in fig.data[0].text] == ["0.50", "0.01"]
+
+
+def test_heatmap_greys_a_week_too_thin_to_judge() -> None:
+    later = T + pd.Timedelta(days=7)
+    features = pd.DataFrame({
+        "window_end": [T, later], "column": ["a", "a"], "method": ["m", "m"],
+        "score": [0.5, 0.6], "threshold": [0.1, 0.1], "drifted": [True, True],
+        "rows": [40.0, 900.0],
+    })
+    fig = feature_heatmap(feature_drift_matrix(features, as_of=later))
+    # 40 rows < 200: the first week's cell is the grey middle value, not red
+    assert list(fig.data[0].z[0]) == [INSUFFICIENT, 1.0]
+    assert list(fig.data[0].x) == ["04 Mar (too few rows)", "11 Mar"]
 
 
 def test_timeline_has_a_tick_per_run_coloured_by_state() -> None:

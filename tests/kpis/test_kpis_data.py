@@ -151,6 +151,21 @@ def test_feature_matrix_cells() -> None:
     assert matrix.methods["zip"] == "Wasserstein distance (normed)"
 
 
+def test_feature_matrix_counts_only_windows_with_enough_rows() -> None:
+    # W1 held 50 current rows, W2 500, W3 an unknown count (not held against it). With
+    # min_rows 100, W1 is too thin to judge: income's only drift (W1) no longer counts;
+    # age and city keep their 2 (W2, W3); income and zip tie at 0 (by name). W1's flags
+    # stay in `drifted`, as the report said them.
+    rows = {t(W1): 50.0, t(W2): 500.0, t(W3): math.nan}
+    features = FEATURES.assign(rows=FEATURES["window_end"].map(rows))
+    matrix = feature_drift_matrix(features, as_of=t(W3), min_rows=100)
+    assert matrix.judged.tolist() == [False, True, True]
+    assert matrix.drift_counts.to_dict() == {"age": 2, "city": 2, "income": 0, "zip": 0}
+    assert matrix.drifted.loc["income", t(W1)]
+    # with the default min_rows (200) the same: 50 < 200 <= 500
+    assert feature_drift_matrix(features, as_of=t(W3)).drift_counts["income"] == 0
+
+
 def test_feature_matrix_empty() -> None:
     assert feature_drift_matrix(FEATURES.iloc[:0], as_of=t(W3)).empty
 
