@@ -2,7 +2,7 @@
 
 `daily_success_rate` is the success rate as it stood at the end of each day.
 The health panel's sparkline for a success-rate objective shows this series. It counts the
-same runs as `kpis.health.success_rate` (finished runs whose end lies in (at - window, at]),
+same runs as `kpis.signals.finished_runs` (finished runs whose end lies in (at - window, at]),
 vectorised with binary search so a 28-day line costs one pass instead of 28 filters; a
 test holds the two to the same numbers.
 """
@@ -17,14 +17,15 @@ import numpy as np
 import pandas as pd
 
 from kpis._time import utc_timestamp
-from kpis.health import FINISHED_STATES, Status, _finished_runs, classify, success_rate
+from kpis.health import FINISHED_STATES, Status, classify
+from kpis.signals import finished_runs
 
 
 def daily_success_rate(
-    pipeline_runs: pd.DataFrame, *, as_of: datetime, days: int, window_days: int,
+    pipeline_runs: pd.DataFrame, *, as_of: datetime, days: int, window: timedelta,
     pipeline: str | None = None,
 ) -> pd.DataFrame:
-    """[ts, value]: the trailing `window_days` success rate at as_of, as_of - 1 day, ...
+    """[ts, value]: the success rate over the trailing `window` at as_of, as_of - 1 day, ...
 
     Days without a finished run in their window are left out rather than drawn as zero.
     """
@@ -44,9 +45,9 @@ def daily_success_rate(
     ends = pd.DatetimeIndex(pd.to_datetime(runs["end"], utc=True)).asi8
     ok = np.concatenate([[0], np.cumsum((runs["state"] == "success").to_numpy())])
     at = instants.as_unit("ns").asi8
-    window = pd.Timedelta(days=window_days).value
+    span = pd.Timedelta(window).value
     hi = np.searchsorted(ends, at, side="right")  # runs with end <= at
-    lo = np.searchsorted(ends, at - window, side="right")  # runs with end <= at - window
+    lo = np.searchsorted(ends, at - span, side="right")  # runs with end <= at - window
     finished = hi - lo
     keep = finished > 0
     rate = (ok[hi] - ok[lo])[keep] / finished[keep]
@@ -97,22 +98,23 @@ def run_timeline(pipeline_runs: pd.DataFrame, *, as_of: datetime) -> pd.DataFram
 
 
 def success_rates(
-    pipeline_runs: pd.DataFrame, *, as_of: datetime, window_days: int
+    pipeline_runs: pd.DataFrame, *, as_of: datetime, window: timedelta
 ) -> pd.DataFrame:
-    """Per pipeline (by name): `kpis.health.success_rate` over (as_of - window_days, as_of],
-    with the counts behind it. `success_rate` is None when nothing finished in the window."""
+    """Per pipeline (by name): the share of finished runs that succeeded over (as_of -
+    window, as_of], the runs a `pipeline_success_rate` signal counts
+    (`kpis.signals.finished_runs`), with the counts behind it. `success_rate` is None when
+    nothing finished in the window."""
     at = utc_timestamp(as_of)
     rows = []
     names = sorted(pipeline_runs["pipeline"].dropna().unique()) if len(pipeline_runs) else []
     for name in names:
-        finished = _finished_runs(pipeline_runs, as_of=at, window_days=window_days,
-                                  pipeline=name)
+        finished = finished_runs(pipeline_runs, at, window, name)
+        succeeded = int((finished["state"] == "success").sum()) if len(finished) else 0
         rows.append({
             "pipeline": name,
-            "success_rate": success_rate(pipeline_runs, as_of=at, window_days=window_days,
-                                         pipeline=name),
+            "success_rate": succeeded / len(finished) if len(finished) else None,
             "finished": len(finished),
-            "succeeded": int((finished["state"] == "success").sum()) if len(finished) else 0,
+            "succeeded": succeeded,
         })
     return pd.DataFrame(rows, columns=RATE_COLUMNS)
 

@@ -92,7 +92,7 @@ def _table(view: PipelinesView) -> html.Table:
             html.Td(html.Span(fmt.percent(rate.success_rate),
                               **{"data-testid": f"pipelines-rate-{name}"}),
                     className="text-end fw-semibold"),
-            html.Td(f"{rate.succeeded} of {rate.finished} in {rate.window_days} d",
+            html.Td(f"{rate.succeeded} of {rate.finished} in {fmt.span(rate.window)}",
                     className="text-muted nowrap"),
             html.Td(target, className="text-muted"),
             html.Td(status_badge(rate.status, f"pipelines-rate-status-{name}")),

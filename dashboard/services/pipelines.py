@@ -26,7 +26,7 @@ from kpis.pipelines import (
 from store import queries
 from store.db import Store
 
-DEFAULT_WINDOW_DAYS = 7
+DEFAULT_WINDOW = timedelta(days=7)  # a pipeline_success_rate signal's default
 DURATION_MEDIAN_RUNS = 10
 RECENT_RUNS = 15  # rows of the runs table: the latest; the timeline above shows them all
 FAILED_RUNS_SHOWN = 5  # failed runs whose every task is listed
@@ -35,7 +35,7 @@ FAILED_RUNS_SHOWN = 5  # failed runs whose every task is listed
 @dataclass(frozen=True)
 class PipelineRate:
     pipeline: str
-    window_days: int
+    window: timedelta  # the objective's (pipeline_success_rate signal), else DEFAULT_WINDOW
     success_rate: float | None
     finished: int
     succeeded: int
@@ -74,15 +74,15 @@ def build_pipelines(store: Store, product: ProductConfig, *, start: datetime,
     rates, daily = [], {}
     for name in names:
         objective = objective_for(product, name)
-        window = objective.window_days if objective else DEFAULT_WINDOW_DAYS
+        window = objective.window if objective else DEFAULT_WINDOW
         row = success_rates(runs[runs["pipeline"] == name], as_of=as_of,
-                            window_days=window).iloc[0]
+                            window=window).iloc[0]
         rate = None if pd.isna(row["success_rate"]) else float(row["success_rate"])
         status = (classify(rate, objective.op, objective.threshold, objective.warning)
                   if objective else Status.UNKNOWN)
         rates.append(PipelineRate(name, window, rate, int(row["finished"]),
                                   int(row["succeeded"]), objective, status))
-        daily[name] = daily_success_rate(runs, as_of=as_of, days=days, window_days=window,
+        daily[name] = daily_success_rate(runs, as_of=as_of, days=days, window=window,
                                          pipeline=name)
     timeline = run_timeline(runs, as_of=as_of)
     timeline = timeline[timeline["end"] >= begin].reset_index(drop=True)

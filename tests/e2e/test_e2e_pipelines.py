@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -31,7 +31,7 @@ def test_pipelines_page_shows_rate_and_freshness(open_page, demo_store,  # type:
     view = _view(demo_store, product)
     name = f"{product}-scoring"
     rate = next(r for r in view.rates if r.pipeline == name)
-    assert rate.window_days == 7 and rate.success_rate is not None
+    assert rate.window == timedelta(days=7) and rate.success_rate is not None
     fresh = view.freshness.set_index("pipeline").loc[name]
     before = datetime.now(UTC)
     page, errors = open_page(f"/pipelines?product={product}",

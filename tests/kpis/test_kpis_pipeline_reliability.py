@@ -69,7 +69,7 @@ def test_timeline_replay_shows_later_outcome_as_running() -> None:
     ],
 )
 def test_success_rates(window_days: int, expected: dict[str, tuple]) -> None:
-    got = success_rates(RUNS, as_of=AS_OF, window_days=window_days).set_index("pipeline")
+    got = success_rates(RUNS, as_of=AS_OF, window=timedelta(days=window_days)).set_index("pipeline")
     assert sorted(got.index) == sorted(expected)
     for name, (rate, finished, succeeded) in expected.items():
         assert got.loc[name, "success_rate"] == pytest.approx(rate)
@@ -78,7 +78,7 @@ def test_success_rates(window_days: int, expected: dict[str, tuple]) -> None:
 
 def test_success_rate_none_without_finished_runs() -> None:
     # at 03-01 00:05 nothing has finished yet
-    got = success_rates(RUNS, as_of=t("2024-03-01 00:05"), window_days=1)
+    got = success_rates(RUNS, as_of=t("2024-03-01 00:05"), window=timedelta(days=1))
     assert got["success_rate"].isna().all()
 
 

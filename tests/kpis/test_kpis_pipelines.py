@@ -28,20 +28,20 @@ def test_each_day_is_the_trailing_rate() -> None:
     # at AS_OF - 1d: window (AS_OF-3d, AS_OF-1d] holds 1.5 failed, 2.5 ok   -> 1/2 = 0.5
     # at AS_OF - 2d: window (AS_OF-4d, AS_OF-2d] holds 2.5 ok               -> 1/1 = 1.0
     runs = _runs((0.5, "success"), (1.5, "failed"), (2.5, "success"))
-    out = daily_success_rate(runs, as_of=AS_OF, days=3, window_days=2)
+    out = daily_success_rate(runs, as_of=AS_OF, days=3, window=timedelta(days=2))
     assert out["value"].tolist() == [1.0, 0.5, 0.5]
     assert out["ts"].iloc[-1] == pd.Timestamp(AS_OF)
 
 
 def test_days_without_finished_runs_are_left_out() -> None:
     # Only one run, 0.5 d ago: windows of 1 day ending 1 and 2 days ago hold nothing.
-    out = daily_success_rate(_runs((0.5, "failed")), as_of=AS_OF, days=3, window_days=1)
+    out = daily_success_rate(_runs((0.5, "failed")), as_of=AS_OF, days=3, window=timedelta(days=1))
     assert out["value"].tolist() == [0.0]
 
 
 def test_days_must_be_positive() -> None:
     with pytest.raises(ValueError, match="days"):
-        daily_success_rate(_runs(), as_of=AS_OF, days=0, window_days=7)
+        daily_success_rate(_runs(), as_of=AS_OF, days=0, window=timedelta(days=7))
 
 
 def test_matches_success_rate_at_every_day() -> None:
@@ -55,7 +55,7 @@ def test_matches_success_rate_at_every_day() -> None:
                                              "cancelled"])) for _ in range(60)]
     runs = _runs(*spec)
     runs.loc[runs["state"] == "running", "end"] = pd.NaT
-    out = daily_success_rate(runs, as_of=AS_OF, days=14, window_days=3)
+    out = daily_success_rate(runs, as_of=AS_OF, days=14, window=timedelta(days=3))
     expected = []
     for back in range(13, -1, -1):
         at = AS_OF - timedelta(days=back)
@@ -69,5 +69,5 @@ def test_matches_success_rate_at_every_day() -> None:
 def test_filters_one_pipeline() -> None:
     runs = _runs((0.5, "failed"), (0.6, "success"))
     runs.loc[0, "pipeline"] = "other"
-    out = daily_success_rate(runs, as_of=AS_OF, days=1, window_days=1, pipeline="p")
+    out = daily_success_rate(runs, as_of=AS_OF, days=1, window=timedelta(days=1), pipeline="p")
     assert out["value"].tolist() == [1.0]
