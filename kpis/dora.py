@@ -238,6 +238,26 @@ class Dora:
     def promotions(self) -> int:
         return len(self.failures)
 
+    @property
+    def failed_promotions(self) -> int:
+        """Promotions in the window that failed: the change failure rate's numerator."""
+        return int(self.failures["failed"].sum()) if len(self.failures) else 0
+
+    @property
+    def promotions_with_lead_time(self) -> int:
+        """Promotions whose training run is known: what the lead time's median is over."""
+        return int(self.lead_times["lead_time"].notna().sum())
+
+    @property
+    def restored(self) -> int:
+        """Incidents of the window that were restored: what time to restore is over."""
+        return int(self.restores["duration"].notna().sum())
+
+    @property
+    def open_incidents(self) -> int:
+        """Incidents of the window not restored yet (left out of time to restore)."""
+        return len(self.restores) - self.restored
+
 
 def dora(events: pd.DataFrame, versions: pd.DataFrame, runs: pd.DataFrame,
          alerts: pd.DataFrame, *, start: datetime, end: datetime,

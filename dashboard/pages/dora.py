@@ -75,22 +75,21 @@ def _tile(title: str, value: str, testid: str, explanation: str, detail: str) ->
 
 def _tiles(result: Dora) -> dbc.Row:
     promoted = result.promotions
-    failed = int(result.failures["failed"].sum()) if promoted else 0
-    restored = result.restores["duration"].notna().sum()
-    open_incidents = len(result.restores) - restored
     return dbc.Row([
         _tile("Deployment frequency", f"{result.deployment_frequency:.2f} / week",
               "dora-frequency", "Promotions of the production alias per week in the range.",
               f"{promoted} promotions"),
         _tile("Lead time for changes (p50)", _hours(result.lead_time_p50), "dora-lead-time",
               "Median time from the start of a version's training run to its promotion.",
-              f"over {result.lead_times['lead_time'].notna().sum()} promotions"),
+              f"over {result.promotions_with_lead_time} promotions"),
         _tile("Change failure rate", fmt.percent(result.change_failure_rate), "dora-cfr",
               f"Promotions rolled back (or followed by a firing alert) within "
-              f"{result.failure_days:g} days.", f"{failed} of {promoted} promotions"),
+              f"{result.failure_days:g} days.",
+              f"{result.failed_promotions} of {promoted} promotions"),
         _tile("Time to restore (p50)", _hours(result.time_to_restore_p50), "dora-restore",
               "From a rollback to the next promotion, or an alert firing to its resolution.",
-              f"{restored} restored" + (f", {open_incidents} open" if open_incidents else "")),
+              f"{result.restored} restored"
+              + (f", {result.open_incidents} open" if result.open_incidents else "")),
     ])
 
 

@@ -175,6 +175,24 @@ def test_story_tables() -> None:
     assert restores["restored"].tolist() == [t("2024-02-19 10:00")]
 
 
+def test_counts_behind_the_tiles() -> None:
+    # The story's 3 promotions, the 02-12 one failed (rolled back on 02-14); all three
+    # versions' runs are known (v1, v2, v2 again); the rollback was restored on 02-19.
+    result = dora(STORY, VERSIONS, RUNS, NO_ALERTS, start=START, end=END)
+    assert (result.failed_promotions, result.promotions_with_lead_time) == (1, 3)
+    assert (result.restored, result.open_incidents) == (1, 0)
+    # An alert firing 01-02 and never resolved: it fails the 01-01 promotion too (2 of
+    # 3), and is an open incident beside the restored rollback. Version 2's run unknown:
+    # only v1's promotion has a lead time.
+    open_alert = dora(STORY, VERSIONS, runs(("r1", "2023-12-30 10:00")),
+                      alerts(("2024-01-02 10:00", None)), start=START, end=END)
+    assert (open_alert.failed_promotions, open_alert.promotions_with_lead_time) == (2, 1)
+    assert (open_alert.restored, open_alert.open_incidents) == (1, 1)
+    # no promotion at all: zeros, not errors
+    nothing = dora(events(), versions(), runs(), alerts(), start=START, end=END)
+    assert (nothing.failed_promotions, nothing.restored, nothing.open_incidents) == (0, 0, 0)
+
+
 def test_weekly_moves_buckets_from_start() -> None:
     # 7-day buckets from 01-01 00:00: 01-01 is day 0 (week 0); 02-12 is day 42 (week 6),
     # the 02-14 rollback day 44 (week 6), 02-19 day 49 (week 7); 84 days = 12 buckets
