@@ -127,6 +127,24 @@ def epic_progress(items: pd.DataFrame) -> pd.DataFrame:
                           "done_points": float, "share_done": float})
 
 
+OPEN_COLUMNS = ["epic", "title", "items", "open_items"]
+
+
+def open_items_by_epic(items: pd.DataFrame) -> pd.DataFrame:
+    """[epic, title, items, open_items]: each epic that has work items, with how many of
+    them are not done (the product map labels an epic with it). Same counting as
+    `epic_progress`: work items only, title from the Epic item when the backlog holds it;
+    epics without children and items without an epic are left out. By epic key."""
+    progress = epic_progress(items)
+    if progress.empty:
+        return pd.DataFrame(columns=OPEN_COLUMNS).astype({"items": int, "open_items": int})
+    linked = progress.loc[progress["epic"].notna() & (progress["items"] > 0)]
+    return pd.DataFrame({
+        "epic": linked["epic"], "title": linked["title"], "items": linked["items"],
+        "open_items": linked["items"] - linked["done_items"],
+    }, columns=OPEN_COLUMNS).reset_index(drop=True).astype({"items": int, "open_items": int})
+
+
 def alert_items(items: pd.DataFrame) -> pd.DataFrame:
     """The items the alert engine created (origin 'alert'): product problems turned work."""
     if items.empty:

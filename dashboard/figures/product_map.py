@@ -46,10 +46,11 @@ def _edge(source: str, target: str, label: str) -> dict[str, Any]:
 
 def map_elements(
     product: str, product_name: str, *, versions: pd.DataFrame, reports: pd.DataFrame,
-    pipelines: list[str], kpis: list[str], items: pd.DataFrame,
+    pipelines: list[str], kpis: list[str], epics: pd.DataFrame, alert_items: pd.DataFrame,
     statuses: Mapping[tuple[str, str], Status], product_status: Status,
 ) -> list[dict[str, Any]]:
-    """`statuses` maps (kind, name) of a model, dataset, pipeline or kpi to its health."""
+    """`statuses` maps (kind, name) of a model, dataset, pipeline or kpi to its health;
+    `epics` is `kpis.backlog.open_items_by_epic`, `alert_items` the items alerts created."""
     root = f"product:{product}"
     elements = [_node(root, product_name, "product", _href("product", product), product_status)]
     for model, group in versions.groupby("model", sort=True):
@@ -82,23 +83,29 @@ def map_elements(
         elements.append(_node(kpi_id, kpi, "kpi", _href("kpi", product),
                               statuses.get(("kpi", kpi))))
         elements.append(_edge(root, kpi_id, "measured by"))
-    elements.extend(_backlog(product, root, items))
+    elements.extend(_backlog(product, root, epics, alert_items))
     return elements
 
 
-def _backlog(product: str, root: str, items: pd.DataFrame) -> list[dict[str, Any]]:
+def node_counts(elements: list[dict[str, Any]]) -> dict[str, int]:
+    """How many parts of each kind the map draws (edges are not parts), in drawing order."""
+    counts: dict[str, int] = {}
+    for element in elements:
+        if "source" not in element["data"]:
+            kind = element["data"]["kind"]
+            counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
+def _backlog(product: str, root: str, epics: pd.DataFrame, alert_items: pd.DataFrame
+             ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    is_epic = items["type"].fillna("").str.lower() == "epic"
-    titles = dict(zip(items.loc[is_epic, "key"], items.loc[is_epic, "title"], strict=True))
-    work = items[~is_epic]
-    for epic in sorted(work["epic"].dropna().unique()):
-        children = work[work["epic"] == epic]
-        open_items = int((children["status_category"] != "done").sum())
-        title = titles.get(epic, epic)
-        out.append(_node(f"epic:{epic}", f"{title} ({open_items} open)", "epic",
+    for epic in epics.itertuples(index=False):
+        title = epic.title if isinstance(epic.title, str) else epic.epic
+        out.append(_node(f"epic:{epic.epic}", f"{title} ({epic.open_items} open)", "epic",
                          _href("epic", product)))
-        out.append(_edge(root, f"epic:{epic}", "plans"))
-    for _, item in work[work["origin"] == "alert"].iterrows():
+        out.append(_edge(root, f"epic:{epic.epic}", "plans"))
+    for _, item in alert_items.iterrows():
         item_id = f"alert:{item['key']}"
         out.append(_node(item_id, f"{item['key']}: {item['title']}", "alert",
                          _href("alert", product)))

@@ -19,13 +19,12 @@ from dashboard.services.product_map import build_map
 def layout(product: str | None = None, **_query: str) -> html.Div:
     ctx = current()
     selected = ctx.product(product)
-    elements = build_map(ctx.store, selected, as_of=datetime.now(UTC))
-    nodes = [e for e in elements if "source" not in e["data"]]
-    if len(nodes) <= 1:
+    drawn = build_map(ctx.store, selected, as_of=datetime.now(UTC))
+    if sum(drawn.counts.values()) <= 1:
         body: Any = empty_state("Nothing collected for this product yet.", "sources")
     else:
         body = cyto.Cytoscape(
-            id="map-graph", elements=elements, stylesheet=STYLESHEET,
+            id="map-graph", elements=drawn.elements, stylesheet=STYLESHEET,
             layout={"name": "cose", "idealEdgeLength": 90, "nodeRepulsion": 9000,
                     "gravity": 0.6, "randomize": False, "animate": False, "padding": 30},
             style={"width": "100%", "height": "640px"}, minZoom=0.3, maxZoom=2.5,
@@ -36,7 +35,6 @@ def layout(product: str | None = None, **_query: str) -> html.Div:
                   KIND_LABELS[kind]], className="small mb-1")
         for kind, colour in KIND_COLOURS.items()
     ]
-    counts = _counts(nodes)
     return html.Div([
         html.H4(f"{selected.name}: product map", className="mb-3"),
         dbc.Row([
@@ -50,18 +48,10 @@ def layout(product: str | None = None, **_query: str) -> html.Div:
                 html.Hr(),
                 *[html.Div(f"{n} {KIND_LABELS[k]}{'s' if n != 1 else ''}",
                            className="small", **{"data-testid": f"map-count-{k}"})
-                  for k, n in counts.items()],
+                  for k, n in drawn.counts.items()],
             ], "map-legend"), lg=2),
         ]),
     ])
-
-
-def _counts(nodes: list[dict[str, Any]]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for node in nodes:
-        kind = node["data"]["kind"]
-        counts[kind] = counts.get(kind, 0) + 1
-    return counts
 
 
 @callback(Output("url", "href", allow_duplicate=True), Input("map-graph", "tapNodeData"),

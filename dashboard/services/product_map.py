@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,8 +13,9 @@ from config.schema import (
     ProductConfig,
     UsageObjective,
 )
-from dashboard.figures.product_map import map_elements
+from dashboard.figures.product_map import map_elements, node_counts
 from dashboard.services.overview import HealthRow, health_rows
+from kpis.backlog import alert_items, open_items_by_epic, work_items
 from kpis.health import Status, product_status
 from store import queries
 from store.db import Store
@@ -44,17 +46,25 @@ def _statuses(product: ProductConfig, rows: list[HealthRow]) -> dict[tuple[str, 
     return {k: product_status(v) for k, v in out.items()}
 
 
-def build_map(store: Store, product: ProductConfig, *, as_of: datetime) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class ProductMap:
+    elements: list[dict[str, Any]]  # Cytoscape nodes and edges
+    counts: dict[str, int]  # parts drawn per kind (the legend's figures)
+
+
+def build_map(store: Store, product: ProductConfig, *, as_of: datetime) -> ProductMap:
     rows = health_rows(store, product, as_of=as_of)
     catalog = queries.series_catalog(store, product.key)
     kpis = catalog.loc[catalog["kind"] == SeriesKind.USAGE.value, "name"].unique().tolist()
     pipelines = queries.pipeline_runs(store, product.key)["pipeline"].unique().tolist()
-    return map_elements(
+    items = queries.backlog_items(store, product.key)
+    elements = map_elements(
         product.key, product.name,
         versions=queries.model_versions(store, product.key),
         reports=queries.drift_reports(store, product.key),
         pipelines=pipelines, kpis=kpis,
-        items=queries.backlog_items(store, product.key),
+        epics=open_items_by_epic(items), alert_items=alert_items(work_items(items)),
         statuses=_statuses(product, rows),
         product_status=product_status([r.result for r in rows]),
     )
+    return ProductMap(elements, node_counts(elements))

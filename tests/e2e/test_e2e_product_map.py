@@ -21,11 +21,7 @@ NODE_POSITION = """id => {
 
 def _expected(demo_store, product: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
     cfg, store = demo_store
-    counts: dict[str, int] = {}
-    for element in build_map(store, cfg.product(product), as_of=datetime.now(UTC)):
-        if "source" not in element["data"]:
-            counts[element["data"]["kind"]] = counts.get(element["data"]["kind"], 0) + 1
-    return counts
+    return build_map(store, cfg.product(product), as_of=datetime.now(UTC)).counts
 
 
 @pytest.mark.browser

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from kpis_frames import item, items_frame
 
-from kpis.backlog import EPIC_COLUMNS, alert_items, epic_progress, items_by
+from kpis.backlog import EPIC_COLUMNS, alert_items, epic_progress, items_by, open_items_by_epic
 
 
 def row(key: str, *, epic: str | None = None, title: str | None = None,
@@ -54,6 +54,14 @@ def test_epic_progress() -> None:
 
 def test_epic_progress_of_an_empty_backlog() -> None:
     assert epic_progress(items_frame([])).empty
+
+
+def test_open_items_by_epic() -> None:
+    # E1: S1 done, S2 to do -> 1 of 2 open; E3 (no Epic item, so no title): S3 done -> 0
+    # of 1. E2 has no children and S4, B1 no epic: not listed.
+    got = [tuple(r) for r in open_items_by_epic(BACKLOG).itertuples(index=False)]
+    assert got == [("E1", "Payments", 2, 1), ("E3", None, 1, 0)]
+    assert open_items_by_epic(items_frame([])).empty
 
 
 def test_alert_items() -> None:
