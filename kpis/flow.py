@@ -163,6 +163,14 @@ def flow_times(items: pd.DataFrame, events: pd.DataFrame, *, start: datetime,
     return frame[FLOW_TIME_COLUMNS]
 
 
+def started_from_created(times: pd.DataFrame) -> int:
+    """How many of `flow_times`' items had no status history, so that their cycle time
+    counts from their creation (a caveat the cycle-time chart states)."""
+    if times.empty:
+        return 0
+    return int((~times["from_history"].astype(bool)).sum())
+
+
 def percentiles(values: pd.Series, levels: Iterable[int] = PERCENTILES
                 ) -> dict[int, float | None]:
     """{level: value} of the non-missing values (linear interpolation); None when empty."""

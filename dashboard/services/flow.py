@@ -18,6 +18,7 @@ from kpis.flow import (
     cumulative_flow,
     flow_times,
     percentiles,
+    started_from_created,
     throughput,
     wip,
     wip_ageing,
@@ -40,6 +41,8 @@ class FlowView:
     cfd: pd.DataFrame
     throughput: pd.DataFrame
     flow_times: pd.DataFrame
+    done_in_range: int  # items finished in the range (flow_times' rows, throughput's sum)
+    started_from_created: int  # of those, without status history
     cycle: dict[int, float | None]  # percentile -> days
     lead: dict[int, float | None]
     wip: int
@@ -48,10 +51,6 @@ class FlowView:
     by_status: pd.DataFrame
     alert_items: int
     table: pd.DataFrame  # TABLE_COLUMNS, for the grid (dates as YYYY-MM-DD text)
-
-    @property
-    def done_in_range(self) -> int:
-        return int(self.throughput["items"].sum())
 
 
 def backlog_table(items: pd.DataFrame, sprints: pd.DataFrame) -> pd.DataFrame:
@@ -81,6 +80,8 @@ def build_flow(store: Store, product: ProductConfig, *, start: datetime,
         cfd=cumulative_flow(work, events, start=start, end=end),
         throughput=throughput(work, events, start=start, end=end),
         flow_times=times,
+        done_in_range=len(times),
+        started_from_created=started_from_created(times),
         cycle=percentiles(times["cycle_days"]),
         lead=percentiles(times["lead_days"]),
         wip=wip(work, events, as_of=end),

@@ -16,6 +16,7 @@ from kpis.flow import (
     cumulative_flow,
     flow_times,
     percentiles,
+    started_from_created,
     throughput,
     wip,
     wip_ageing,
@@ -103,6 +104,12 @@ def test_cycle_and_lead_times() -> None:
         ("T", 0.0, 6.0, True),  # todo -> done directly
         ("R", 5.0, 8.0, True),  # first in progress 03-04 -> LAST done 03-09
     ]
+
+
+def test_items_counted_from_creation() -> None:
+    # of the five finished items only S has no status history (see above)
+    assert started_from_created(flow_times(ITEMS, EVENTS, start=START, end=END)) == 1
+    assert started_from_created(flow_times(ITEMS.iloc[:0], EVENTS, start=START, end=END)) == 0
 
 
 def test_reopened_item_not_done_again_is_not_finished() -> None:
