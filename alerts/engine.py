@@ -24,6 +24,7 @@ from datetime import datetime
 from alerts.inputs import fetch
 from alerts.rules import Instance, fingerprint, static_labels
 from alerts.rules import evaluate as evaluate_rule
+from alerts.silences import SilenceError, check_window
 from alerts.states import (
     FIRED,
     FIRING,
@@ -242,9 +243,12 @@ def acknowledge(store: Store, fp: str, by: str, at: datetime) -> bool:
 
 def silence(store: Store, *, product: str, rule: str | None, matchers: dict[str, str],
             starts_at: datetime, ends_at: datetime, reason: str, by: str) -> int:
-    """Silence matching alerts until `ends_at`: they keep changing state, file nothing."""
+    """Silence matching alerts until `ends_at`: they keep changing state, file nothing.
+    Raises `SilenceError` (a ValueError) for a window that ends before it starts or lasts
+    longer than `alerts.silences.LONGEST`, or an empty reason."""
     if not reason.strip():
-        raise ValueError("a silence needs a reason")
+        raise SilenceError("a silence needs a reason")
+    check_window(starts_at, ends_at)
     with store.session() as session:
         return store_alerts.add_silence(session, product=product, rule=rule,
                                         matchers=matchers, starts_at=starts_at,

@@ -1,4 +1,5 @@
-"""`dspo alerts ...`: evaluate rules, deliver the outbox, test a rule, acknowledge, silence.
+"""`dspo alerts ...`: evaluate rules, deliver the outbox, test a rule, acknowledge, silence,
+and list, retry or discard what the outbox could not deliver.
 
 The commands are thin: `alerts.engine` and `alerts.delivery` do the work; this module loads
 the config, opens the store and prints what happened.
@@ -6,26 +7,28 @@ the config, opens the store and prints what happened.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from alerts import engine
+from alerts import deadletters, engine
 from alerts.delivery import DeliveryReport, build_sinks, deliver, retry_policies
-from config.base import parse_duration
+from alerts.silences import SilenceError, silence_length, silence_until
 from config.loader import load_config
 from config.schema import DspoConfig
+from store import queries
 from store.db import Store
 from store.writer import sync_products
 
 console = Console(stderr=True)
-_DURATION = re.compile(r"^\s*\d+(\.\d+)?\s*[smhdw]\s*$")
+out = Console()  # what a command was asked for (a listing) goes to stdout
+OPEN = ("pending", "dead")
 
 
 def _open(config_path: Path) -> tuple[DspoConfig, Store]:
@@ -156,10 +159,13 @@ def silence_command(config_path: Path, *, rule: str, labels: Sequence[str], unti
             raise SystemExit(f"error: no alert rule named {rule!r}")
         matchers = dict(_label(x) for x in labels)
         now = datetime.now(UTC)
-        ends = _until(now, until, for_)
-        silence_id = engine.silence(store, product=found[0].product, rule=rule,
-                                    matchers=matchers, starts_at=now, ends_at=ends,
-                                    reason=reason, by=by)
+        try:
+            ends = _until(now, until, for_)
+            silence_id = engine.silence(store, product=found[0].product, rule=rule,
+                                        matchers=matchers, starts_at=now, ends_at=ends,
+                                        reason=reason, by=by)
+        except SilenceError as e:
+            raise SystemExit(f"error: {e}") from None
         return silence_id, ends
     finally:
         store.dispose()
@@ -174,11 +180,79 @@ def _label(text: str) -> tuple[str, str]:
 
 def _until(now: datetime, until: str | None, for_: str | None) -> datetime:
     if (until is None) == (for_ is None):
-        raise SystemExit("error: give either --until ISO-TIME or --for DURATION (e.g. 2h)")
+        raise SilenceError("give either --until ISO-TIME or --for DURATION (e.g. 2h)")
     if for_ is not None:
-        if not _DURATION.match(for_):
-            raise SystemExit(f"error: --for takes a duration such as 90m, 2h or 1d, not {for_!r}")
-        return now + parse_duration(for_)
-    assert until is not None
-    ends = datetime.fromisoformat(until)
-    return ends.replace(tzinfo=UTC) if ends.tzinfo is None else ends.astimezone(UTC)
+        return now + silence_length(for_)
+    return silence_until(now, until)
+
+
+# ------------------------------------------------------------ the outbox: dead letters
+
+
+def outbox_list_command(config_path: Path, *, everything: bool = False) -> int:
+    """`dspo alerts outbox list`: undelivered rows (or all), oldest first; returns how many
+    are dead."""
+    _, store = _open(config_path)
+    try:
+        rows = queries.outbox(store, pending_only=not everything)
+    finally:
+        store.dispose()
+    if rows.empty:
+        out.print("nothing to deliver: every tracker update was sent")
+        return 0
+    for _, row in rows.iterrows():
+        out.print(_outbox_line(row, rows), highlight=False, soft_wrap=True)
+    return int((rows["state"] == "dead").sum())
+
+
+def _outbox_line(row: pd.Series, rows: pd.DataFrame) -> str:
+    rule = row["rule"] if isinstance(row["rule"], str) else row["fingerprint"]
+    head = (f"#{row['id']} {row['state']} {row['action']}@{row['sink']} rule {rule} "
+            f"(attempts {row['attempts']})")
+    lines = [escape(head)]
+    if row["state"] == "pending" and not pd.isna(row["next_attempt_at"]):
+        lines.append(f"  next attempt {pd.Timestamp(row['next_attempt_at']).isoformat()}")
+    if isinstance(row["last_error"], str) and row["last_error"]:
+        label = "tracker's answer" if row["state"] == "dead" else "last answer"
+        lines.append(f"  {label}: {escape(row['last_error'])}")
+    if row["state"] == "dead":
+        same = (rows["fingerprint"] == row["fingerprint"]) & (rows["sink"] == row["sink"])
+        behind = int((same & (rows["id"] > row["id"]) & rows["state"].isin(OPEN)).sum())
+        lines.append(f"  waiting behind it: {behind}; dspo alerts outbox retry {row['id']} "
+                     f"| discard {row['id']}")
+    if row["state"] == "discarded":
+        lines.append(f"  discarded by {escape(str(row['discarded_by']))} at "
+                     f"{pd.Timestamp(row['discarded_at']).isoformat()}")
+    return "\n".join(lines)
+
+
+def outbox_retry_command(config_path: Path, ids: Sequence[int], *, all_dead: bool,
+                         by: str) -> list[int]:
+    """Dead rows back to pending, then one delivery at once; returns the ids revived."""
+    if bool(ids) == all_dead:
+        raise SystemExit("error: give the ids to retry, or --all-dead")
+    cfg, store = _open(config_path)
+    try:
+        now = datetime.now(UTC)
+        try:
+            revived = deadletters.retry(store, None if all_dead else list(ids), by, now)
+        except ValueError as e:
+            raise SystemExit(f"error: {e}") from None
+        if revived:
+            print_delivery(deliver_now(store, cfg, now))
+        return [r.id for r in revived]
+    finally:
+        store.dispose()
+
+
+def outbox_discard_command(config_path: Path, ids: Sequence[int], by: str) -> list[int]:
+    """Give dead rows up for good; returns the ids discarded."""
+    _, store = _open(config_path)
+    try:
+        try:
+            gone = deadletters.discard(store, list(ids), by, datetime.now(UTC))
+        except ValueError as e:
+            raise SystemExit(f"error: {e}") from None
+        return [r.id for r in gone]
+    finally:
+        store.dispose()

@@ -20,11 +20,15 @@ app = typer.Typer(help="dspo: the product dashboard of a Data Science Product Ow
                   no_args_is_help=True, pretty_exceptions_enable=False)
 config_app = typer.Typer(help="Check configuration files.", no_args_is_help=True)
 db_app = typer.Typer(help="Manage the store's schema.", no_args_is_help=True)
-alerts_app = typer.Typer(help="Evaluate, test, acknowledge and silence alert rules.",
+alerts_app = typer.Typer(help="Evaluate, test, acknowledge and silence alert rules; "
+                         "retry or discard undeliverable tracker updates.",
                          no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
+outbox_app = typer.Typer(help="Tracker updates the outbox could not deliver: list, retry, "
+                         "discard.", no_args_is_help=True)
 app.add_typer(alerts_app, name="alerts")
+alerts_app.add_typer(outbox_app, name="outbox")
 
 ConfigOption = Annotated[
     Path,
@@ -250,6 +254,59 @@ def alerts_silence(
         silence_id, ends = silence_command(config, rule=rule, labels=label or [],
                                            until=until, for_=for_, reason=reason, by=by)
     typer.echo(f"silence {silence_id} on {rule} until {ends.isoformat()}")
+
+
+ByOption = Annotated[str, typer.Option("--by", help="Who does it (recorded).")]
+
+
+@outbox_app.command("list")
+def outbox_list(
+    everything: Annotated[
+        bool, typer.Option("--all", help="Also delivered and discarded rows.")
+    ] = False,
+    config: ConfigOption = DEFAULT_CONFIG,
+    debug: DebugOption = False,
+) -> None:
+    """Tracker updates not delivered yet: when pending ones go next, why dead ones died."""
+    from dspo.alerting import outbox_list_command
+
+    with _guarded(debug):
+        outbox_list_command(config, everything=everything)
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    ids: Annotated[list[int] | None, typer.Argument(help="Dead rows to retry.")] = None,
+    all_dead: Annotated[bool, typer.Option("--all-dead", help="Every dead row.")] = False,
+    by: ByOption = "cli",
+    config: ConfigOption = DEFAULT_CONFIG,
+    debug: DebugOption = False,
+) -> None:
+    """Send dead rows again (a fresh count of attempts), then deliver at once."""
+    from dspo.alerting import outbox_retry_command
+
+    with _guarded(debug):
+        revived = outbox_retry_command(config, ids or [], all_dead=all_dead, by=by)
+    if not revived:
+        _fail("no dead row to retry", "see: dspo alerts outbox list")
+    typer.echo("retried " + ", ".join(f"#{i}" for i in revived))
+
+
+@outbox_app.command("discard")
+def outbox_discard(
+    ids: Annotated[list[int], typer.Argument(help="Dead rows to give up.")],
+    by: ByOption = "cli",
+    config: ConfigOption = DEFAULT_CONFIG,
+    debug: DebugOption = False,
+) -> None:
+    """Give dead rows up: never sent; the updates waiting behind them go on."""
+    from dspo.alerting import outbox_discard_command
+
+    with _guarded(debug):
+        gone = outbox_discard_command(config, ids, by)
+    if not gone:
+        _fail("no such dead row", "see: dspo alerts outbox list")
+    typer.echo("discarded " + ", ".join(f"#{i}" for i in gone))
 
 
 def main() -> None:

@@ -1,11 +1,14 @@
-"""Alerts: what is firing or pending, what is silenced, what happened; acknowledge and silence.
+"""Alerts: what is firing or pending, what is silenced, what happened, what could not be
+delivered; acknowledge, silence, and retry or discard a dead delivery.
 
 Every alert links to the backlog item it filed. Actions call the same functions as the CLI
-and re-render the page from the store, so what the page shows is what was stored.
+and re-render the page from the store, so what the page shows is what was stored. A
+tracker's answer is shown as text, never as HTML.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,16 +21,17 @@ from dashboard.components import format as fmt
 from dashboard.components.panels import card, empty_state
 from dashboard.context import current
 from dashboard.services.alerts import (
+    DEFAULT_SILENCE,
     AlertsView,
     acknowledge,
     build_alerts,
+    discard_delivery,
+    retry_delivery,
     silence_rule,
 )
 
 STATE_COLOURS = {"firing": "danger", "pending": "warning", "recovering": "info",
                  "normal": "success"}
-SILENCE_HOURS = [{"label": "1 hour", "value": 1}, {"label": "4 hours", "value": 4},
-                 {"label": "1 day", "value": 24}, {"label": "7 days", "value": 168}]
 
 
 def layout(product: str | None = None, **_query: str) -> html.Div:
@@ -40,7 +44,9 @@ def layout(product: str | None = None, **_query: str) -> html.Div:
     ])
 
 
-def _body(product_key: str, feedback: str | None = None) -> list[Any]:
+def _body(product_key: str, feedback: str | None = None,
+          refused: SilenceForm | None = None) -> list[Any]:
+    """The page's body; `refused` refills the silence form a PO has to correct."""
     ctx_ = current()
     product = ctx_.product(product_key)
     view = build_alerts(ctx_.store, ctx_.config, product, as_of=datetime.now(UTC))
@@ -55,11 +61,12 @@ def _body(product_key: str, feedback: str | None = None) -> list[Any]:
         dbc.Alert(feedback, color="info", id="alerts-feedback", className="py-2")
         if feedback else html.Div(id="alerts-feedback"),
         tiles,
-        _delivery(view),
+        _delivery(view, tz),
         card("Active alerts", [_you(), _active_table(view, tz)], "alerts-active"),
         html.Div(className="mb-3"),
         dbc.Row([
-            dbc.Col(card("Silence a rule", [_silence_form(view)], "alerts-silence"), xl=5,
+            dbc.Col(card("Silence a rule", [_silence_form(view, refused or SilenceForm())],
+                         "alerts-silence"), xl=5,
                     className="mb-3"),
             dbc.Col(card("Active silences", [_silences_table(view, tz)], "alerts-silences"),
                     xl=7, className="mb-3"),
@@ -75,15 +82,67 @@ def _tile(state: str, count: int) -> dbc.Card:
     ]))
 
 
-def _delivery(view: AlertsView) -> html.Div:
-    if not view.pending_deliveries:
-        return html.Div()
-    errors = [html.Li(e) for e in view.delivery_errors]
-    return dbc.Alert([
-        html.Div(f"{view.pending_deliveries} tracker update(s) waiting to be delivered; "
-                 "they are retried at every evaluation."),
-        html.Ul(errors, className="mb-0 small") if errors else html.Div(),
-    ], color="warning", className="py-2")
+def _delivery(view: AlertsView, tz: str) -> html.Div:
+    """Dead letters first (they need a PO), then what waits for its next attempt."""
+    parts: list[Any] = []
+    if not view.dead.empty:
+        parts.append(card("Deliveries that gave up", [
+            html.P("The tracker refused these updates, or did not answer after every "
+                   "attempt; the updates behind each wait for it. Retry once the cause is "
+                   "fixed, or discard to let the others go.", className="small text-muted"),
+            _dead_table(view, tz)], "alerts-dead"))
+    if not view.waiting.empty:
+        parts.append(dbc.Alert([
+            html.Div(f"{len(view.waiting)} tracker update(s) waiting to be delivered; each "
+                     "is retried after a growing wait."),
+            html.Ul([html.Li(_waiting_line(w, tz)) for _, w in view.waiting.iterrows()],
+                    className="mb-0 small"),
+        ], color="warning", className="py-2", id="alerts-waiting"))
+    return html.Div(parts, className="mb-3" if parts else "")
+
+
+def _what(row: pd.Series) -> str:
+    return f"{row['action']} in {row['sink']}"
+
+
+def _rule(row: pd.Series) -> str:
+    """The rule of the row's alert (the fingerprint if the alert row is gone)."""
+    return row["rule"] if isinstance(row["rule"], str) else str(row["fingerprint"])
+
+
+def _waiting_line(row: pd.Series, tz: str) -> str:
+    due = ("at the next delivery run" if pd.isna(row["next_attempt_at"])
+           else f"not before {fmt.local_time(row['next_attempt_at'], tz)}")
+    error = f"; last answer: {row['last_error']}" if isinstance(row["last_error"], str) else ""
+    return f"#{row['id']} {_rule(row)}: {_what(row)}, {due}{error}"
+
+
+def _dead_table(view: AlertsView, tz: str) -> html.Table:
+    rows = []
+    for _, d in view.dead.iterrows():
+        row_id = int(d["id"])
+        buttons = html.Div([
+            dbc.Button("Retry", size="sm", color="outline-primary", className="me-1",
+                       id={"type": "alerts-retry", "row": row_id}),
+            dbc.Button("Discard", size="sm", color="outline-danger",
+                       id={"type": "alerts-discard", "row": row_id}),
+        ], className="nowrap")
+        rows.append(html.Tr([
+            html.Td(f"#{row_id}"),
+            html.Td(_rule(d)),
+            html.Td(_what(d)),
+            html.Td(str(int(d["attempts"])), className="text-end"),
+            html.Td(fmt.local_time(d["last_attempt_at"], tz)),
+            html.Td(str(d["last_error"] or ""), className="small",
+                    **{"data-testid": f"alerts-dead-answer-{row_id}"}),
+            html.Td(str(d["behind"]), className="text-end"),
+            html.Td(buttons),
+        ], **{"data-testid": f"alerts-dead-{row_id}"}))
+    head = html.Thead(html.Tr([html.Th(h) for h in (
+        "#", "Rule", "Update", "Attempts", "Last attempt", "Tracker's answer", "Waiting behind",
+        "")]))
+    return html.Table([head, html.Tbody(rows)], className="table table-sm mb-0",
+                      **{"data-testid": "alerts-dead-table"})
 
 
 def _you() -> html.Div:
@@ -134,16 +193,27 @@ def _active_table(view: AlertsView, tz: str) -> Any:
     return html.Table([head, html.Tbody(rows)], className="table table-sm mb-0")
 
 
-def _silence_form(view: AlertsView) -> Any:
+@dataclass(frozen=True)
+class SilenceForm:
+    rule: str | None = None
+    duration: str = DEFAULT_SILENCE
+    reason: str = ""
+
+
+def _silence_form(view: AlertsView, form: SilenceForm) -> Any:
     if not view.rules:
         return empty_state("No alert rules for this product.", "alerts")
     return html.Div([
         dcc.Dropdown(id="alerts-silence-rule", options=view.rules, placeholder="Rule",
-                     className="mb-2"),
-        dcc.Dropdown(id="alerts-silence-hours", options=SILENCE_HOURS, value=24,
-                     clearable=False, className="mb-2"),
+                     value=form.rule if form.rule in view.rules else None, className="mb-2"),
+        html.Div([
+            dcc.Input(id="alerts-silence-for", type="text", value=form.duration,
+                      placeholder="How long, e.g. 2h, 90m, 1d",
+                      className="form-control form-control-sm"),
+            html.Small("s, m, h, d or w; at most 90 days", className="text-muted"),
+        ], className="mb-2"),
         dcc.Input(id="alerts-silence-reason", type="text", placeholder="Reason (required)",
-                  className="form-control form-control-sm mb-2"),
+                  value=form.reason, className="form-control form-control-sm mb-2"),
         dbc.Button("Silence", id="alerts-silence-submit", size="sm", color="secondary"),
     ])
 
@@ -178,27 +248,36 @@ def _history_table(view: AlertsView, tz: str) -> Any:
     Output("alerts-body", "children"),
     Input({"type": "alerts-ack", "fp": ALL}, "n_clicks"),
     Input("alerts-silence-submit", "n_clicks"),
+    Input({"type": "alerts-retry", "row": ALL}, "n_clicks"),
+    Input({"type": "alerts-discard", "row": ALL}, "n_clicks"),
     State("alerts-user", "value"),
     State("alerts-silence-rule", "value"),
-    State("alerts-silence-hours", "value"),
+    State("alerts-silence-for", "value"),
     State("alerts-silence-reason", "value"),
     State("alerts-product", "data"),
     prevent_initial_call=True,
 )
-def act(ack_clicks: list[int | None], silence_clicks: int | None, user: str | None,
-        rule: str | None, hours: float | None, reason: str | None,
-        product: str) -> list[Any]:
+def act(ack_clicks: list[int | None], silence_clicks: int | None,
+        retry_clicks: list[int | None], discard_clicks: list[int | None], user: str | None,
+        rule: str | None, duration: object, reason: str | None, product: str) -> list[Any]:
     """Run the clicked action, then re-render from the store (a new page shows it too)."""
     trigger = ctx.triggered_id
     if trigger is None or not any(t["value"] for t in ctx.triggered):
         return dash.no_update  # type: ignore[no-any-return]
     store = current().store
     now = datetime.now(UTC)
+    who = str(user or "")
     if trigger == "alerts-silence-submit":
-        message = silence_rule(store, product, rule, float(hours or 24), reason or "",
-                               user or "", now)
+        message, done = silence_rule(store, product, rule, duration, str(reason or ""), who,
+                                     now)
+        form = None if done else SilenceForm(rule, str(duration or ""), str(reason or ""))
+        return _body(product, message, form)
+    if trigger["type"] == "alerts-retry":
+        message = retry_delivery(store, int(trigger["row"]), who, now)
+    elif trigger["type"] == "alerts-discard":
+        message = discard_delivery(store, int(trigger["row"]), who, now)
     else:
-        message = acknowledge(store, str(trigger["fp"]), user or "", now)
+        message = acknowledge(store, str(trigger["fp"]), who, now)
     return _body(product, message)
 
 

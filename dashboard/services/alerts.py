@@ -1,24 +1,28 @@
-"""What the Alerts page shows, and the two actions a PO takes there.
+"""What the Alerts page shows, and the actions a PO takes there.
 
-Reads come from the store's alert queries; acknowledging and silencing go through
-`alerts.engine`, so a click on the page does exactly what `dspo alerts ack` and
-`dspo alerts silence` do (the ticket gets its comment through the outbox).
+Reads come from the store's alert queries; acknowledging, silencing, and retrying or
+discarding a dead delivery go through `alerts.engine` and `alerts.deadletters`, so a click
+on the page does exactly what `dspo alerts ack`, `dspo alerts silence` and `dspo alerts
+outbox retry|discard` do. The page never talks to a tracker: a retried delivery is sent
+at the next delivery run (`dspo alerts evaluate`, `dspo collect --loop`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pandas as pd
 
-from alerts import engine
+from alerts import deadletters, engine
+from alerts.silences import SilenceError, silence_length
 from config.schema import DspoConfig, ProductConfig
 from store import queries
 from store.db import Store
 
 ACTIVE_STATES = ("firing", "pending", "recovering")
 HISTORY_ROWS = 50
+DEFAULT_SILENCE = "1d"
 
 
 @dataclass(frozen=True)
@@ -29,18 +33,17 @@ class AlertsView:
     silences: pd.DataFrame  # active now
     history: pd.DataFrame  # newest transitions first
     rules: list[str]  # the product's rule names
-    pending_deliveries: int
-    delivery_errors: list[str]
+    dead: pd.DataFrame  # dead letters, oldest first, with `behind`: rows waiting for each
+    waiting: pd.DataFrame  # pending deliveries, oldest first (next_attempt_at, last_error)
 
 
 def build_alerts(store: Store, config: DspoConfig, product: ProductConfig, *,
                  as_of: datetime) -> AlertsView:
     active = queries.alerts(store, product.key, states=ACTIVE_STATES, at=as_of)
     history = queries.alert_events(store, product=product.key)
-    outbox = queries.outbox(store, pending_only=True)
-    fingerprints = set(queries.alerts(store, product.key)["fingerprint"])
-    mine = outbox[outbox["fingerprint"].isin(fingerprints)]
-    errors = sorted({str(e) for e in mine["last_error"].dropna() if str(e)})
+    outbox = queries.outbox(store, pending_only=True, product=product.key)
+    dead = outbox[outbox["state"] == "dead"].copy()
+    dead["behind"] = [waiting_behind(outbox, row) for _, row in dead.iterrows()]
     return AlertsView(
         product=product, as_of=as_of,
         active=active.sort_values(["state", "state_since"], ascending=[True, False])
@@ -49,8 +52,15 @@ def build_alerts(store: Store, config: DspoConfig, product: ProductConfig, *,
         history=history.sort_values("ts", ascending=False).head(HISTORY_ROWS)
         .reset_index(drop=True),
         rules=[r.name for r in config.alerts if r.product == product.key],
-        pending_deliveries=len(mine), delivery_errors=errors,
+        dead=dead.reset_index(drop=True),
+        waiting=outbox[outbox["state"] == "pending"].reset_index(drop=True),
     )
+
+
+def waiting_behind(outbox: pd.DataFrame, row: pd.Series) -> int:
+    """Undelivered rows of the same alert and sink queued after `row`: they wait for it."""
+    same = (outbox["fingerprint"] == row["fingerprint"]) & (outbox["sink"] == row["sink"])
+    return int((same & (outbox["id"] > row["id"])).sum())
 
 
 def acknowledge(store: Store, fingerprint: str, by: str, at: datetime) -> str:
@@ -61,12 +71,37 @@ def acknowledge(store: Store, fingerprint: str, by: str, at: datetime) -> str:
     return "That alert no longer exists."
 
 
-def silence_rule(store: Store, product: str, rule: str | None, hours: float, reason: str,
-                 by: str, at: datetime) -> str:
+def silence_rule(store: Store, product: str, rule: str | None, duration: object, reason: str,
+                 by: str, at: datetime) -> tuple[str, bool]:
+    """Silence a rule for `duration` as typed ('2h', '1d'): the message, and whether it was
+    silenced (a bad duration, a missing rule, name or reason is only a message)."""
     if not rule:
-        return "Pick the rule to silence."
+        return "Pick the rule to silence.", False
     if not by.strip() or not reason.strip():
-        return "A silence needs your name and a reason."
-    engine.silence(store, product=product, rule=rule, matchers={}, starts_at=at,
-                   ends_at=at + timedelta(hours=hours), reason=reason.strip(), by=by.strip())
-    return f"Rule {rule} silenced for {hours:g} h: its alerts change state but file nothing."
+        return "A silence needs your name and a reason.", False
+    try:
+        length = silence_length(duration)
+        engine.silence(store, product=product, rule=rule, matchers={}, starts_at=at,
+                       ends_at=at + length, reason=reason.strip(), by=by.strip())
+    except SilenceError as e:
+        return f"Not silenced: {e}.", False
+    return (f"Rule {rule} silenced for {str(duration).strip()}: its alerts change state but "
+            "file nothing."), True
+
+
+def retry_delivery(store: Store, row_id: int, by: str, at: datetime) -> str:
+    if not by.strip():
+        return "Type your name first: a retried delivery says who retried it."
+    if deadletters.retry(store, [row_id], by, at):
+        return (f"Delivery #{row_id} will be retried at the next delivery run, then the "
+                "updates waiting behind it.")
+    return f"Delivery #{row_id} is no longer a dead letter."
+
+
+def discard_delivery(store: Store, row_id: int, by: str, at: datetime) -> str:
+    if not by.strip():
+        return "Type your name first: a discarded delivery says who discarded it."
+    if deadletters.discard(store, [row_id], by, at):
+        return (f"Delivery #{row_id} discarded: it will never be sent; the updates waiting "
+                "behind it go at the next delivery run.")
+    return f"Delivery #{row_id} is no longer a dead letter."
