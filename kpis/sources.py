@@ -56,12 +56,19 @@ class RunSummary:
     rows_written: int
 
 
+def took_seconds(runs: pd.DataFrame) -> pd.Series:
+    """Seconds each collector run took (finished - started); NaN while it runs."""
+    if runs.empty:
+        return pd.Series(dtype=float, index=runs.index)
+    return (runs["finished"] - runs["started"]).dt.total_seconds().astype(float)
+
+
 def run_summary(runs: pd.DataFrame) -> RunSummary:
     """Over [status, started, finished, rows_written] rows (the recent runs shown)."""
     if runs.empty:
         return RunSummary(0, 0, 0, None, 0)
     ok = runs[runs["status"] == "ok"]
-    seconds = (ok["finished"] - ok["started"]).dt.total_seconds().dropna()
+    seconds = took_seconds(ok).dropna()
     return RunSummary(
         runs=len(runs),
         ok=len(ok),

@@ -64,7 +64,7 @@ def _summary_row(view: SourceView, now: datetime, timezone: str) -> html.Tr:
         cells = [
             html.Td(fmt.local_time(last["started"], timezone), className="nowrap"),
             html.Td(run_badge(str(last["status"]), name)),
-            html.Td(fmt.duration(_seconds(last)), className="text-end nowrap"),
+            html.Td(fmt.duration(last["took_s"]), className="text-end nowrap"),
             html.Td(_count(last["rows_written"]), className="text-end",
                     **{"data-testid": f"source-rows-{name}"}),
             html.Td(_count(last["records_read"]), className="text-end"),
@@ -93,7 +93,7 @@ def _runs(view: SourceView, timezone: str) -> html.Div:
     rows = [html.Tr([
         html.Td(fmt.local_time(run["started"], timezone), className="nowrap"),
         html.Td(run_badge(str(run["status"]))),
-        html.Td(fmt.duration(_seconds(run)), className="text-end nowrap"),
+        html.Td(fmt.duration(run["took_s"]), className="text-end nowrap"),
         html.Td(_count(run["rows_written"]), className="text-end"),
         html.Td(_count(run["records_read"]), className="text-end"),
         html.Td(run["holder"] or "", className="text-muted small"),
@@ -112,12 +112,6 @@ def _runs(view: SourceView, timezone: str) -> html.Div:
 def run_badge(status: str | None, name: str | None = None) -> html.Span:
     badge = dbc.Badge(status or "never run", color=RUN_COLOURS.get(status or "", "secondary"))
     return html.Span(badge, **({"data-testid": f"source-status-{name}"} if name else {}))
-
-
-def _seconds(run: pd.Series) -> float | None:
-    if pd.isna(run["finished"]):
-        return None
-    return float((run["finished"] - run["started"]).total_seconds())
 
 
 def _count(value: object) -> str:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from config.schema import ProductConfig
 from config.sources import SourceBase
-from kpis.sources import RunSummary, SourceHealth, run_summary, source_health
+from kpis.sources import RunSummary, SourceHealth, run_summary, source_health, took_seconds
 from store import queries
 from store.db import Store
 
@@ -24,20 +24,22 @@ RECENT = 20
 class SourceView:
     source: SourceBase
     kind: str
-    last: pd.Series | None  # the latest run, None before the first
+    last: pd.Series | None  # the latest run (with took_s), None before the first
     health: SourceHealth
     summary: RunSummary
-    runs: pd.DataFrame  # the RECENT latest runs, newest first
+    runs: pd.DataFrame  # the RECENT latest runs, newest first, with took_s (seconds)
 
 
 def build_sources(store: Store, product: ProductConfig, sources: list[SourceBase], *,
                   as_of: datetime) -> list[SourceView]:
     mine = [s for s in sources if s.product == product.key]
-    status = queries.collector_status(store).set_index("source")
+    status = queries.collector_status(store)
+    status = status.assign(took_s=took_seconds(status)).set_index("source")
     views = []
     for source in mine:
         last = status.loc[source.name] if source.name in status.index else None
         runs = queries.collector_runs(store, source.name, RECENT)
+        runs = runs.assign(took_s=took_seconds(runs))
         health = source_health(
             None if last is None else str(last["status"]),
             None if last is None else last["last_success"],

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from kpis.health import Status
-from kpis.sources import run_summary, source_health
+from kpis.sources import run_summary, source_health, took_seconds
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -52,3 +52,11 @@ def test_run_summary() -> None:
     assert summary.median_seconds == 20.0  # of 10, 30, 20
     assert summary.rows_written == 107
     assert run_summary(runs.iloc[:0]).median_seconds is None
+
+
+def test_took_seconds() -> None:
+    # 10 s, and a run still going (no finish): NaN, not 0
+    t = pd.Timestamp(NOW)
+    runs = pd.DataFrame({"started": [t, t], "finished": [t + pd.Timedelta(seconds=10), pd.NaT]})
+    took = took_seconds(runs)
+    assert took.iloc[0] == 10.0 and pd.isna(took.iloc[1])
