@@ -7,10 +7,12 @@ Kept on the Flask app (not in module globals), so several apps can live in one p
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import flask
 
 from config.schema import DspoConfig, ProductConfig
+from dashboard.filters import DateRange, date_range
 from store.db import Store
 
 EXTENSION = "dspo"
@@ -35,3 +37,28 @@ def install(server: flask.Flask, context: DashboardContext) -> None:
 
 def current() -> DashboardContext:
     return flask.current_app.extensions[EXTENSION]  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class PageView:
+    """What a page reads from its URL (the product, the date range) and the instant its
+    numbers are computed at, so every page reads the shared filters the same way."""
+
+    context: DashboardContext
+    product: ProductConfig
+    dates: DateRange
+    now: datetime
+
+    @property
+    def as_of(self) -> datetime:
+        """The range's last instant, at most now: a range ending in the past shows the
+        numbers as they stood at the end of its last day."""
+        return min(self.now, self.dates.end - timedelta(microseconds=1))
+
+
+def page_view(product: str | None, start: str | None = None, end: str | None = None
+              ) -> PageView:
+    """The current app's view of the URL's product and date range, as of now."""
+    ctx = current()
+    now = datetime.now(UTC)
+    return PageView(ctx, ctx.product(product), date_range(start, end, now=now), now)

@@ -172,6 +172,13 @@ def feature_drift_matrix(features: pd.DataFrame, *, as_of: datetime,
     )
 
 
+def most_drifted(matrix: FeatureDriftMatrix, n: int = 3) -> list[str]:
+    """The `n` features that drifted in the most judged windows (ties by name), leaving
+    out those that never did: what a PO should look at first."""
+    counts = matrix.drift_counts
+    return [str(f) for f in counts[counts > 0].index[:n]]
+
+
 def _judged_windows(rows: pd.DataFrame, min_rows: int) -> pd.Series:
     """Per window end: held at least `min_rows` current rows (an unknown count is not
     held against it), as `insufficient` decides for a report."""

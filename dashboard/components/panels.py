@@ -1,4 +1,4 @@
-"""Building blocks of the overview: cards, the health table and the sources table.
+"""Building blocks of every page: a card, a page header, a status badge, the empty state.
 
 Text from sources (run names, errors, titles) is passed as Dash children, which React
 renders as text, never as HTML.
@@ -6,16 +6,10 @@ renders as text, never as HTML.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import dash_bootstrap_components as dbc
-import pandas as pd
-from dash import dcc, html
+from dash import html
 
-from dashboard.components import format as fmt
-from dashboard.figures.overview import sparkline
-from dashboard.services.overview import HealthRow
-from kpis.health import ObjectiveResult, Status
+from kpis.health import Status
 
 STATUS_LABEL = {Status.GREEN: "healthy", Status.AMBER: "at risk", Status.RED: "failing",
                 Status.UNKNOWN: "no data"}
@@ -38,66 +32,11 @@ def card(title: str, body: list, card_id: str) -> dbc.Card:  # type: ignore[type
                     className="h-100")
 
 
-def health_table(rows: list[HealthRow]) -> html.Table | html.P:
-    if not rows:
-        return html.P("No objectives configured: add products[].objectives to the config.",
-                      className="text-muted")
-    body = []
-    for i, row in enumerate(rows):
-        r = row.result
-        body.append(html.Tr([
-            html.Td(r.name),
-            html.Td(fmt.objective_value(r.kind, r.value), className="fw-semibold text-end nowrap",
-                    **{"data-testid": f"objective-value-{i}"}),
-            html.Td(fmt.threshold_text(r.kind, r.op, r.threshold), className="text-muted nowrap",
-                    title=_band_text(r)),
-            html.Td(status_badge(r.status, f"objective-status-{i}",
-                                 insufficient=r.insufficient), title=r.detail),
-            html.Td(dcc.Graph(figure=sparkline(row.trend, r.status), config=GRAPH_CONFIG,
-                              className="spark", style={"height": "34px", "width": "120px"})),
-        ]))
-    head = html.Thead(html.Tr([html.Th("Objective"), html.Th("Now", className="text-end"),
-                               html.Th("Target"), html.Th("Status"), html.Th("28 days")]))
-    return html.Table([head, html.Tbody(body)], className="table table-sm health-table mb-0")
-
-
-def _band_text(result: ObjectiveResult) -> str:
-    """Tooltip: where amber starts, so the PO sees how close the objective is to failing."""
-    if result.warning is None:
-        return "green/red only"
-    kind = result.kind
-    return f"amber between {fmt.objective_value(kind, result.threshold)} and " \
-        f"{fmt.objective_value(kind, result.warning)}"
-
-
-def sources_table(sources: pd.DataFrame, names: list[str], now: datetime,
-                  timezone: str) -> html.Table:
-    rows = []
-    by_name = {row["source"]: row for _, row in sources.iterrows()}
-    for name in names:
-        row = by_name.get(name)
-        if row is None:
-            rows.append(html.Tr([html.Td(name), html.Td("–"), html.Td("never collected"),
-                                 html.Td(dbc.Badge("pending", color="secondary")), html.Td(""),
-                                 html.Td("")]))
-            continue
-        ok = row["status"] == "ok"
-        badge = dbc.Badge(row["status"], color="success" if ok else (
-            "danger" if row["status"] == "failed" else "secondary"))
-        rows.append(html.Tr([
-            html.Td(name), html.Td(row["kind"]),
-            html.Td(fmt.ago(row["last_success"], now),
-                    title=fmt.local_time(row["last_success"], timezone)),
-            html.Td(html.Span(badge, **{"data-testid": f"source-status-{name}"})),
-            html.Td(f"{int(row['rows_written']):,}" if pd.notna(row["rows_written"]) else "–",
-                    className="text-end"),
-            html.Td(row["error"] or "", className="text-danger small"),
-        ]))
-    head = html.Thead(html.Tr([
-        *(html.Th(h) for h in ("Source", "Kind", "Last success", "Last run")),
-        html.Th("Rows written (last run)", className="text-end"), html.Th("Error"),
-    ]))
-    return html.Table([head, html.Tbody(rows)], className="table table-sm sources-table mb-0")
+def page_header(title: str, caption: str | None = None) -> html.Div:
+    """The page's title ("Churn classifier: models") and what its range covers."""
+    below = [html.Div(caption, className="kpi-caption")] if caption else []
+    return html.Div([html.H4(title, className="mb-0" if caption else "mb-3"), *below],
+                    className="mb-3" if caption else None)
 
 
 def empty_state(missing: str, config_key: str) -> html.Div:

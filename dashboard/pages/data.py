@@ -7,21 +7,21 @@ not a callback: choosing a dataset is a navigation.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-import plotly.graph_objects as go
-from dash import dcc, html
+from dash import html
 
 from dashboard.components import format as fmt
-from dashboard.components.panels import GRAPH_CONFIG, card, empty_state, status_badge
-from dashboard.context import current
+from dashboard.components.graphs import graph
+from dashboard.components.panels import card, empty_state, page_header, status_badge
+from dashboard.components.stats import stat
+from dashboard.components.tables import Cell, Column, data_table
+from dashboard.context import page_view
 from dashboard.figures.data import drifted_share_chart, feature_heatmap, quality_chart
-from dashboard.filters import date_range
 from dashboard.reports import report_url
 from dashboard.services.data import DataView, build_data, configured_datasets
 from kpis.health import Status
@@ -31,15 +31,12 @@ PATH = "/data"
 
 def layout(product: str | None = None, start: str | None = None, end: str | None = None,
            dataset: str | None = None, **_query: str) -> html.Div:
-    ctx = current()
-    selected = ctx.product(product)
-    now = datetime.now(UTC)
-    dates = date_range(start, end, now=now)
-    as_of = min(now, dates.end - timedelta(microseconds=1))
+    page = page_view(product, start, end)
+    ctx, selected = page.context, page.product
     view = build_data(ctx.store, selected,
                       configured_datasets(list(ctx.config.sources), selected.key),
-                      dataset=dataset, start=dates.start, as_of=as_of)
-    header = html.H4(f"{selected.name}: data & drift", className="mb-2")
+                      dataset=dataset, start=page.dates.start, as_of=page.as_of)
+    header = page_header(f"{selected.name}: data & drift")
     if view.dataset is None:
         return html.Div([header, empty_state(
             "No drift reports for this product yet.",
@@ -77,36 +74,24 @@ def _dataset_links(view: DataView, product: str, start: str | None,
                     id="data-datasets", className="d-flex align-items-center mb-3")
 
 
-def _latest_row(view: DataView) -> pd.Series | None:
-    rows = view.latest[view.latest["dataset"] == view.dataset]
-    return None if rows.empty else rows.iloc[-1]
-
-
 def _summary(view: DataView) -> dbc.Row:
-    latest = _latest_row(view)
+    latest = view.latest_report
     if latest is None:
         return dbc.Row(dbc.Col(html.P("No report for this dataset by the end of the range.",
                                       className="text-muted")))
-    share = latest["drifted_share"]
-    drifted_features = view.matrix.drift_counts
-    most = ", ".join(str(f) for f in drifted_features[drifted_features > 0].index[:3])
     target = (f"objective {view.objective.op} {fmt.percent(view.objective.threshold, 0)}"
               if view.objective else "no drift objective: judged by Evidently's dataset flag")
+    badge = status_badge(Status(latest["status"]), "data-latest-status",
+                         insufficient=bool(latest["insufficient"]))
     return dbc.Row([
-        dbc.Col(html.Div([
-            html.Span(fmt.percent(share), className="kpi-figure",
-                      **{"data-testid": "data-latest-share"}),
-            html.Span(" of columns drifted in the week to "
-                      f"{latest['window_end']:%d %b %Y}", className="kpi-caption"),
-            html.Span(" ", className="me-2"),
-            status_badge(Status(latest["status"]), "data-latest-status",
-                         insufficient=bool(latest["insufficient"])),
-            html.Div(f"{int(latest['drifted_count'])} of {int(latest['column_count'])} columns"
-                     f" · {target}", className="kpi-caption"),
-        ]), md=7),
+        dbc.Col(stat(fmt.percent(latest["drifted_share"]), "data-latest-share", [
+            f"{int(latest['drifted_count'])} of {int(latest['column_count'])} columns"
+            f" · {target}"],
+            unit=f"of columns drifted in the week to {latest['window_end']:%d %b %Y}",
+            extra=badge), md=7),
         dbc.Col(html.Div([
             html.Div("Drifted most often", className="kpi-caption"),
-            html.Div(most or "no feature drifted in the range",
+            html.Div(", ".join(view.most_drifted) or "no feature drifted in the range",
                      **{"data-testid": "data-top-features"}),
         ]), md=5),
     ], className="mb-3")
@@ -115,7 +100,7 @@ def _summary(view: DataView) -> dbc.Row:
 def _share(view: DataView) -> list[Any]:
     if view.history.empty:
         return [empty_state("No drift report in this date range.", "sources[].datasets")]
-    return [_graph(drifted_share_chart(view.history, view.objective))]
+    return [graph(drifted_share_chart(view.history, view.objective))]
 
 
 def _features(view: DataView) -> list[Any]:
@@ -127,7 +112,7 @@ def _features(view: DataView) -> list[Any]:
                  "judge; numbers are the test's score (method in the tooltip). Most often "
                  "drifted first.",
                  className="kpi-caption mb-1"),
-        _graph(feature_heatmap(view.matrix)),
+        graph(feature_heatmap(view.matrix)),
     ]
 
 
@@ -146,10 +131,14 @@ def _quality(view: DataView) -> list[Any]:
                                className="text-muted")])
             for row in changes.itertuples()
         ], className="small mb-0", **{"data-testid": "data-schema"})
-    return [_graph(quality_chart(view.quality)), listed]
+    return [graph(quality_chart(view.quality)), listed]
 
 
-def _reports(view: DataView, config: Any) -> html.Div:
+REPORT_COLUMNS = [Column("Window", className="nowrap"), Column("Drifted", "end"),
+                  Column("Columns", "end"), Column("Status"), Column("Report")]
+
+
+def _reports(view: DataView, config: Any) -> html.Div | dbc.Table:
     if view.history.empty:
         return html.Div("No report in this date range.", className="text-muted")
     rows = []
@@ -157,26 +146,16 @@ def _reports(view: DataView, config: Any) -> html.Div:
         url = report_url(config, row.report_path)
         link: Any = (html.A("open", href=url, target="_blank", rel="noopener",
                             className="data-report-link") if url else "–")
-        rows.append(html.Tr([
-            html.Td(f"{row.window_start:%d %b} – {row.window_end:%d %b %Y}", className="nowrap"),
-            html.Td(fmt.percent(row.drifted_share), className="text-end"),
-            html.Td(f"{int(row.drifted_count)} / {int(row.column_count)}", className="text-end"),
-            html.Td(status_badge(Status(row.status), insufficient=bool(row.insufficient)),
-                    title=f"{int(row.rows)} rows" if pd.notna(row.rows) else None),
-            html.Td(link),
-        ]))
-    head = html.Thead(html.Tr([html.Th("Window"), html.Th("Drifted", className="text-end"),
-                               html.Th("Columns", className="text-end"), html.Th("Status"),
-                               html.Th("Report")]))
-    return html.Div(html.Table([head, html.Tbody(rows)],
-                               className="table table-sm small mb-0 sources-table"),
-                    style={"maxHeight": "420px", "overflowY": "auto"})
-
-
-def _graph(figure: go.Figure) -> dcc.Graph:
-    """A chart as tall as its figure says: a percentage height collapses inside cards."""
-    return dcc.Graph(figure=figure, config=GRAPH_CONFIG,
-                     style={"height": f"{figure.layout.height or 260}px"})
+        rows.append([
+            f"{row.window_start:%d %b} – {row.window_end:%d %b %Y}",
+            fmt.percent(row.drifted_share),
+            f"{int(row.drifted_count)} / {int(row.column_count)}",
+            Cell(status_badge(Status(row.status), insufficient=bool(row.insufficient)),
+                 title=f"{int(row.rows)} rows" if pd.notna(row.rows) else None),
+            link,
+        ])
+    return data_table(REPORT_COLUMNS, rows, testid="data-reports-table",
+                      className="small sources-table", max_height=420)
 
 
 dash.register_page(__name__, path=PATH, name="Data & drift", title="dspo · Data & drift",

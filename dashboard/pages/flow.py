@@ -5,37 +5,35 @@ filterable table. Everything over the date range in the URL.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
-import plotly.graph_objects as go
-from dash import dcc, html
+from dash import html
 
 from dashboard.components import format as fmt
-from dashboard.components.panels import GRAPH_CONFIG, card, empty_state
-from dashboard.context import current
+from dashboard.components.graphs import graph
+from dashboard.components.panels import card, empty_state, page_header
+from dashboard.components.stats import stat_tile, tile_row
+from dashboard.components.tables import Cell, Column, data_table
+from dashboard.context import page_view
 from dashboard.figures.flow import ageing_chart, cfd_chart, cycle_time_chart, throughput_chart
-from dashboard.filters import date_range
 from dashboard.services.flow import FlowView, build_flow
 
 
 def layout(product: str | None = None, start: str | None = None, end: str | None = None,
            **_query: str) -> html.Div:
-    ctx = current()
-    selected = ctx.product(product)
-    now = datetime.now(UTC)
-    dates = date_range(start, end, now=now)
-    view = build_flow(ctx.store, selected, start=dates.start, end=min(now, dates.end))
+    page = page_view(product, start, end)
+    dates = page.dates
+    view = build_flow(page.context.store, page.product, start=dates.start,
+                      end=min(page.now, dates.end))
     last_day = (dates.end - timedelta(microseconds=1)).date()
-    header = html.Div([
-        html.H4(f"{selected.name}: flow & backlog", className="mb-0"),
-        html.Div(f"{dates.start.date():%d %b %Y} – {last_day:%d %b %Y} (UTC days); epics are "
-                 "left out of the flow metrics", className="text-muted small"),
-    ], className="mb-3")
+    header = page_header(f"{page.product.name}: flow & backlog",
+                         f"{dates.start.date():%d %b %Y} – {last_day:%d %b %Y} (UTC days); "
+                         "epics are left out of the flow metrics")
     if view.items == 0:
         return html.Div([header, empty_state(
             "No backlog items for this product yet.",
@@ -45,7 +43,7 @@ def layout(product: str | None = None, start: str | None = None, end: str | None
         _tiles(view),
         dbc.Row([
             dbc.Col(card("Cumulative flow (items per status at the end of each day)",
-                         [_graph(cfd_chart(view.cfd))],
+                         [graph(cfd_chart(view.cfd))],
                          "flow-cfd"), xl=7, className="mb-3"),
             dbc.Col(card("Throughput per week", _throughput(view), "flow-throughput"),
                     xl=5, className="mb-3"),
@@ -65,44 +63,28 @@ def layout(product: str | None = None, start: str | None = None, end: str | None
     ])
 
 
-def _graph(figure: go.Figure) -> dcc.Graph:
-    """A graph as tall as its figure: with `responsive` Plotly sizes to the container, and
-    a container without a height collapses."""
-    return dcc.Graph(figure=figure, config=GRAPH_CONFIG,
-                     style={"height": f"{figure.layout.height or 300}px"})
-
-
 def _days(value: float | None) -> str:
     return "–" if value is None else fmt.points(value)
 
 
-def _tile(label: str, value: str, testid: str, unit: str, caption: str | list[Any]) -> dbc.Col:
-    return dbc.Col(dbc.Card(dbc.CardBody([
-        html.Div(label, className="kpi-caption"),
-        html.Div([html.Span(value, className="kpi-figure", **{"data-testid": testid}),
-                  html.Span(f" {unit}", className="kpi-caption")]),
-        html.Div(caption, className="kpi-caption"),
-    ], className="py-2")), className="mb-3", xs=6, md=4, xl=True)
-
-
 def _tiles(view: FlowView) -> dbc.Row:
     cycle, lead = view.cycle, view.lead
-    return dbc.Row([
-        _tile("In progress now", str(view.wip), "flow-wip", "items",
-              "work items in an in-progress status"),
-        _tile("Finished in range", str(view.done_in_range), "flow-done", "items",
-              f"{len(view.throughput)} weeks"),
-        _tile("Cycle time p85", _days(cycle[85]), "flow-cycle-p85", "days", [
+    return tile_row([
+        stat_tile("In progress now", str(view.wip), "flow-wip",
+                  "work items in an in-progress status", unit="items"),
+        stat_tile("Finished in range", str(view.done_in_range), "flow-done",
+                  f"{len(view.throughput)} weeks", unit="items"),
+        stat_tile("Cycle time p85", _days(cycle[85]), "flow-cycle-p85", [
             "p50 ", html.Span(_days(cycle[50]), **{"data-testid": "flow-cycle-p50"}),
             " · p95 ", html.Span(_days(cycle[95]), **{"data-testid": "flow-cycle-p95"}),
-            " (first in progress → last done)"]),
-        _tile("Lead time p85", _days(lead[85]), "flow-lead-p85", "days", [
+            " (first in progress → last done)"], unit="days"),
+        stat_tile("Lead time p85", _days(lead[85]), "flow-lead-p85", [
             "p50 ", html.Span(_days(lead[50]), **{"data-testid": "flow-lead-p50"}),
             " · p95 ", html.Span(_days(lead[95]), **{"data-testid": "flow-lead-p95"}),
-            " (created → done)"]),
-        _tile("From alerts", str(view.alert_items), "flow-alert-items", "items",
-              "created by dspo's alert rules"),
-    ], className="g-3")
+            " (created → done)"], unit="days"),
+        stat_tile("From alerts", str(view.alert_items), "flow-alert-items",
+                  "created by dspo's alert rules", unit="items"),
+    ], xs=6, md=4, xl=True)
 
 
 def _throughput(view: FlowView) -> list[Any]:
@@ -110,7 +92,7 @@ def _throughput(view: FlowView) -> list[Any]:
         html.Div("Work items whose last move to done fell in each week (Monday to Sunday, "
                  "UTC; the first and last week may be partial); points in the hover.",
                  className="kpi-caption"),
-        _graph(throughput_chart(view.throughput)),
+        graph(throughput_chart(view.throughput)),
     ]
 
 
@@ -123,7 +105,7 @@ def _cycle(view: FlowView) -> list[Any]:
     return [
         html.Div(f"{view.done_in_range} items finished in the range; dotted lines: 50th, "
                  f"85th and 95th percentile.{note}", className="kpi-caption"),
-        _graph(cycle_time_chart(view.flow_times, view.cycle)),
+        graph(cycle_time_chart(view.flow_times, view.cycle)),
     ]
 
 
@@ -133,11 +115,15 @@ def _ageing(view: FlowView) -> list[Any]:
     return [
         html.Div("Days since each item first moved to in progress; red: older than the p85 "
                  "cycle time.", className="kpi-caption"),
-        _graph(ageing_chart(view.ageing, view.cycle[85])),
+        graph(ageing_chart(view.ageing, view.cycle[85])),
     ]
 
 
-def _epics(view: FlowView) -> html.Table | html.P:
+EPIC_COLUMNS = [Column("Epic"), Column("Done (points)"), Column("Items", "end", "nowrap"),
+                Column("Points", "end", "nowrap")]
+
+
+def _epics(view: FlowView) -> dbc.Table | html.Div | html.P:
     epics = view.epics
     if epics.empty:
         return html.P("No epics.", className="text-muted mb-0")
@@ -147,31 +133,26 @@ def _epics(view: FlowView) -> html.Table | html.P:
         name = "No epic" if r.epic is None else str(r.epic)
         bar = dbc.Progress(value=0 if share is None else 100 * share, color="success",
                            style={"height": "8px"}, className="mt-1")
-        rows.append(html.Tr([
-            html.Td([html.Div(name, className="fw-semibold"),
-                     html.Div(str(r.title) if r.title else "", className="text-muted small")]),
-            html.Td([html.Span("not estimated" if share is None else f"{share:.0%}",
-                               **{"data-testid": f"flow-epic-share-{name}"}),
-                     bar], style={"minWidth": "110px"}),
-            html.Td(f"{r.done_items} of {r.items}", className="text-end nowrap"),
-            html.Td(f"{r.done_points:g} of {r.points:g}", className="text-end nowrap"),
-        ]))
-    head = html.Thead(html.Tr([html.Th("Epic"), html.Th("Done (points)"),
-                               html.Th("Items", className="text-end"),
-                               html.Th("Points", className="text-end")]))
-    return html.Table([head, html.Tbody(rows)], className="table table-sm sources-table mb-0")
+        rows.append([
+            [html.Div(name, className="fw-semibold"),
+             html.Div(str(r.title) if r.title else "", className="text-muted small")],
+            html.Div([html.Span("not estimated" if share is None else f"{share:.0%}",
+                                **{"data-testid": f"flow-epic-share-{name}"}), bar],
+                     style={"minWidth": "110px"}),
+            f"{r.done_items} of {r.items}", f"{r.done_points:g} of {r.points:g}",
+        ])
+    return data_table(EPIC_COLUMNS, rows)
 
 
-def _by_status(view: FlowView) -> html.Table:
-    rows = [html.Tr([
-        html.Td(str(r.status) if r.status is not None else "(none)"),
-        html.Td(str(r.items), className="text-end",
-                **{"data-testid": f"flow-status-items-{r.status}"}),
-        html.Td(f"{r.points:g}", className="text-end"),
-    ]) for r in view.by_status.itertuples(index=False)]
-    head = html.Thead(html.Tr([html.Th("Status"), html.Th("Items", className="text-end"),
-                               html.Th("Points", className="text-end")]))
-    return html.Table([head, html.Tbody(rows)], className="table table-sm sources-table mb-0")
+STATUS_COLUMNS = [Column("Status"), Column("Items", "end"), Column("Points", "end")]
+
+
+def _by_status(view: FlowView) -> dbc.Table | html.Div:
+    return data_table(STATUS_COLUMNS, [[
+        str(r.status) if r.status is not None else "(none)",
+        Cell(str(r.items), testid=f"flow-status-items-{r.status}"),
+        f"{r.points:g}",
+    ] for r in view.by_status.itertuples(index=False)])
 
 
 COLUMNS = [

@@ -7,21 +7,21 @@ so a copied link opens the same view; the page re-renders from it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 import dash
 import dash_bootstrap_components as dbc
-import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboard.components import format as fmt
-from dashboard.components.panels import GRAPH_CONFIG, card, empty_state, status_badge
-from dashboard.context import current
+from dashboard.components.graphs import graph, sparkline
+from dashboard.components.panels import card, empty_state, page_header, status_badge
+from dashboard.components.stats import stat
+from dashboard.components.tables import Cell, Column, data_table
+from dashboard.context import page_view
 from dashboard.figures.models import metric_history_chart, registry_timeline, version_colours
-from dashboard.figures.overview import sparkline
-from dashboard.filters import date_range
+from dashboard.figures.overview import sparkline as sparkline_figure
 from dashboard.services.models import ModelsView, ModelView, build_models
 from kpis.models import Comparison, VersionStats
 
@@ -31,14 +31,10 @@ BETTER_TEXT = {"champion": "the champion is better", "challenger": "the challeng
 
 def layout(product: str | None = None, start: str | None = None, end: str | None = None,
            model: str | None = None, metric: str | None = None, **_query: str) -> html.Div:
-    context = current()
-    selected = context.product(product)
-    now = datetime.now(UTC)
-    dates = date_range(start, end, now=now)
-    as_of = min(now, dates.end - timedelta(microseconds=1))
-    view = build_models(context.store, selected, model=model, metric=metric,
-                        start=dates.start, as_of=as_of)
-    header = html.H4(f"{selected.name}: models", className="mb-3")
+    page = page_view(product, start, end)
+    view = build_models(page.context.store, page.product, model=model, metric=metric,
+                        start=page.dates.start, as_of=page.as_of)
+    header = page_header(f"{page.product.name}: models")
     if view.model is None:
         return html.Div([header, empty_state("No registered model for this product yet.",
                                              "sources (kind: mlflow, models)")])
@@ -67,12 +63,12 @@ def _body(view: ModelsView, model: ModelView) -> html.Div:
         history: list[Any] = [html.P("No metric logged by this model's runs.",
                                      className="text-muted")]
     else:
-        history = [_graph(metric_history_chart(
+        history = [graph(metric_history_chart(
             model.history, model.metric, start=view.start, end=view.as_of, colours=colours,
             aliases=aliases, downsampled=model.downsampled), "models-history-graph")]
-    timeline = [_graph(registry_timeline(model.intervals, model.births, start=view.start,
-                                         end=view.as_of, colours=colours),
-                       "models-timeline-graph")] if len(model.intervals) or len(model.births) \
+    timeline = [graph(registry_timeline(model.intervals, model.births, start=view.start,
+                                        end=view.as_of, colours=colours),
+                      "models-timeline-graph")] if len(model.intervals) or len(model.births) \
         else [html.P("No alias was ever set on this model.", className="text-muted")]
     return html.Div([
         dbc.Row([
@@ -93,31 +89,26 @@ def _body(view: ModelsView, model: ModelView) -> html.Div:
     ])
 
 
-def _stat_cells(stats: VersionStats | None, side: str) -> list[html.Td]:
+def _side(label: str, stats: VersionStats | None, side: str) -> list[Any]:
+    version = Cell("–" if stats is None else f"v{stats.version}",
+                   testid=f"models-{side}-version")
     if stats is None:
-        return [html.Td("–", **{"data-testid": f"models-{side}-version"}),
-                html.Td("no data", className="text-muted", colSpan=2)]
+        return [label, version, Cell("no data", className="text-muted"), ""]
     return [
-        html.Td(f"v{stats.version}", **{"data-testid": f"models-{side}-version"}),
-        html.Td(html.Span(fmt.objective_value("model_metric", stats.latest),
-                          **{"data-testid": f"models-{side}-latest"}),
-                className="text-end fw-semibold", title=f"{stats.latest_at:%Y-%m-%d %H:%M} UTC"),
-        html.Td(html.Span(fmt.objective_value("model_metric", stats.mean_last),
-                          **{"data-testid": f"models-{side}-mean"}), className="text-end"),
+        label, version,
+        Cell(html.Span(fmt.objective_value("model_metric", stats.latest),
+                       **{"data-testid": f"models-{side}-latest"}),
+             title=f"{stats.latest_at:%Y-%m-%d %H:%M} UTC"),
+        html.Span(fmt.objective_value("model_metric", stats.mean_last),
+                  **{"data-testid": f"models-{side}-mean"}),
     ]
 
 
 def _comparison(comparison: Comparison | None) -> list[Any]:
     if comparison is None:
         return [html.P("Choose a metric.", className="text-muted")]
-    head = html.Thead(html.Tr([html.Th(""), html.Th("Version"),
-                               html.Th("Latest", className="text-end"),
-                               html.Th(f"Mean of last {comparison.last_n}",
-                                       className="text-end")]))
-    body = html.Tbody([
-        html.Tr([html.Td("Champion"), *_stat_cells(comparison.champion, "champion")]),
-        html.Tr([html.Td("Challenger"), *_stat_cells(comparison.challenger, "challenger")]),
-    ])
+    columns = [Column(""), Column("Version"), Column("Latest", "end", "fw-semibold"),
+               Column(f"Mean of last {comparison.last_n}", "end")]
     delta = "–" if comparison.delta is None else f"{comparison.delta:+.3f}"
     if comparison.delta is None:
         verdict = "needs both a champion and a challenger with data"
@@ -126,10 +117,12 @@ def _comparison(comparison: Comparison | None) -> list[Any]:
     else:
         verdict = BETTER_TEXT[comparison.better]
     return [
-        html.Table([head, body], className="table table-sm mb-2"),
-        html.Div([html.Span(delta, className="kpi-figure", **{"data-testid": "models-delta"}),
-                  html.Span(f" challenger − champion ({comparison.metric}, mean of last "
-                            f"{comparison.last_n})", className="kpi-caption")]),
+        data_table(columns, [_side("Champion", comparison.champion, "champion"),
+                             _side("Challenger", comparison.challenger, "challenger")],
+                   className=""),
+        html.Div(className="mb-2"),
+        stat(delta, "models-delta", unit=f"challenger − champion ({comparison.metric}, mean "
+             f"of last {comparison.last_n})"),
         html.Div(verdict, className="small", **{"data-testid": "models-better"}),
     ]
 
@@ -148,19 +141,19 @@ def _objectives(model: ModelView) -> html.Div | html.P:
             html.Div([html.Span(row.objective.name, className="fw-semibold me-2"),
                       status_badge(result.status, f"models-objective-status-{i}")]),
             html.Div(reads, className="kpi-caption"),
-            html.Div([
-                html.Span(fmt.objective_value(result.kind, result.value), className="kpi-figure",
-                          **{"data-testid": f"models-objective-value-{i}"}),
-                html.Span(f" {fmt.change(row.trend.week_over_week)} week over week",
-                          className="kpi-caption me-3"),
-                dcc.Graph(figure=sparkline(row.trend.trend, result.status),
-                          config=GRAPH_CONFIG, className="spark d-inline-block align-middle"),
-            ]),
+            stat(fmt.objective_value(result.kind, result.value),
+                 f"models-objective-value-{i}",
+                 unit=f"{fmt.change(row.trend.week_over_week)} week over week",
+                 extra=sparkline(sparkline_figure(row.trend.trend, result.status))),
         ], className="mb-3"))
     return html.Div(blocks)
 
 
-def _versions(model: ModelView) -> html.Table:
+VERSION_COLUMNS = [Column("Version"), Column("Aliases now"), Column("Trained (UTC)"),
+                   Column("Registered (UTC)"), Column("Training run", className="small")]
+
+
+def _versions(model: ModelView) -> dbc.Table | html.Div:
     trained = dict(zip(model.births["version"], model.births["trained"], strict=True))
     rows = []
     for version, run_id, aliases, created in zip(
@@ -171,20 +164,12 @@ def _versions(model: ModelView) -> html.Table:
         run: Any = html.A(run_id, href=url, target="_blank", rel="noopener") if url \
             else (run_id or "–")
         when = trained.get(version)
-        rows.append(html.Tr([
-            html.Td(f"v{version}"), html.Td(", ".join(aliases) or "–"),
-            html.Td("–" if when is None or when != when else f"{when:%Y-%m-%d %H:%M}"),
-            html.Td(f"{created:%Y-%m-%d %H:%M}"), html.Td(run, className="small"),
-        ]))
-    head = html.Thead(html.Tr([html.Th(h) for h in
-                               ("Version", "Aliases now", "Trained (UTC)", "Registered (UTC)",
-                                "Training run")]))
-    return html.Table([head, html.Tbody(rows)], className="table table-sm sources-table mb-0")
-
-
-def _graph(figure: go.Figure, graph_id: str) -> dcc.Graph:
-    return dcc.Graph(id=graph_id, figure=figure, config=GRAPH_CONFIG,
-                     style={"height": f"{figure.layout.height or 260}px"})
+        rows.append([
+            f"v{version}", ", ".join(aliases) or "–",
+            "–" if when is None or when != when else f"{when:%Y-%m-%d %H:%M}",
+            f"{created:%Y-%m-%d %H:%M}", run,
+        ])
+    return data_table(VERSION_COLUMNS, rows)
 
 
 @callback(

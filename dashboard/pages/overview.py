@@ -1,35 +1,41 @@
-"""Overview: a product's health next to its team's delivery, and how fresh the data is."""
+"""Overview: a product's health next to its team's delivery, and how fresh the data is.
+
+Objectives and velocity are judged as of the URL's range end (now by default), so a link
+ending last Friday shows the overview as it stood then; the Sources card is always now.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
+import pandas as pd
 from dash import dcc, html
 
 from dashboard.components import format as fmt
-from dashboard.components.panels import (
-    GRAPH_CONFIG,
-    card,
-    health_table,
-    sources_table,
-    status_badge,
-)
-from dashboard.context import current
+from dashboard.components.graphs import graph, sparkline
+from dashboard.components.panels import card, status_badge
+from dashboard.components.stats import stat
+from dashboard.components.tables import Cell, Column, data_table
+from dashboard.context import page_view
 from dashboard.figures.overview import backlog_chart, velocity_chart
-from dashboard.services.overview import Overview, build_overview
+from dashboard.figures.overview import sparkline as sparkline_figure
+from dashboard.services.overview import HealthRow, Overview, build_overview
+from kpis.health import ObjectiveResult
 
 
-def layout(product: str | None = None, **_query: str) -> html.Div:
-    ctx = current()
-    selected = ctx.product(product)
-    names = [s.name for s in ctx.config.sources if s.product == selected.key]
-    overview = build_overview(ctx.store, selected, names, as_of=datetime.now(UTC))
+def layout(product: str | None = None, start: str | None = None, end: str | None = None,
+           **_query: str) -> html.Div:
+    view = page_view(product, start, end)
+    config = view.context.config
+    names = [s.name for s in config.sources if s.product == view.product.key]
+    overview = build_overview(view.context.store, view.product, names, as_of=view.as_of)
     return html.Div([
         _header(overview),
         dbc.Row([
-            dbc.Col(card("Product health", [health_table(overview.health)], "overview-health"),
+            dbc.Col(card("Product health", [_health(overview.health)], "overview-health"),
                     xl=5, lg=12, className="mb-3"),
             dbc.Col(card("Sprint velocity", _velocity(overview), "overview-velocity"),
                     xl=4, lg=6, className="mb-3"),
@@ -38,10 +44,9 @@ def layout(product: str | None = None, **_query: str) -> html.Div:
         ]),
         _alerts(overview),
         card("Sources", [
-            sources_table(overview.sources, names, overview.as_of,
-                          ctx.config.dashboard.timezone),
+            _sources(overview.sources, names, view.now, config.dashboard.timezone),
             dcc.Link("Runs, freshness and errors of every source",
-                     href=f"/sources?product={selected.key}", className="small"),
+                     href=f"/sources?product={view.product.key}", className="small"),
         ], "overview-sources"),
     ])
 
@@ -56,6 +61,68 @@ def _header(overview: Overview) -> dbc.Row:
                      className="text-muted small"),
         ]),
     ], className="mb-3 align-items-center")
+
+
+HEALTH_COLUMNS = [Column("Objective"), Column("Now", "end", "fw-semibold nowrap"),
+                  Column("Target", className="text-muted nowrap"), Column("Status"),
+                  Column("28 days")]
+
+
+def _health(rows: list[HealthRow]) -> dbc.Table | html.Div | html.P:
+    if not rows:
+        return html.P("No objectives configured: add products[].objectives to the config.",
+                      className="text-muted")
+    return data_table(HEALTH_COLUMNS, [_health_row(i, row) for i, row in enumerate(rows)],
+                      className="health-table")
+
+
+def _health_row(i: int, row: HealthRow) -> list[Any]:
+    r = row.result
+    return [
+        r.name,
+        Cell(fmt.objective_value(r.kind, r.value), testid=f"objective-value-{i}"),
+        Cell(fmt.threshold_text(r.kind, r.op, r.threshold), title=_band_text(r)),
+        Cell(status_badge(r.status, f"objective-status-{i}", insufficient=r.insufficient),
+             title=r.detail),
+        sparkline(sparkline_figure(row.trend, r.status)),
+    ]
+
+
+def _band_text(result: ObjectiveResult) -> str:
+    """Tooltip: where amber starts, so the PO sees how close the objective is to failing."""
+    if result.warning is None:
+        return "green/red only"
+    kind = result.kind
+    return f"amber between {fmt.objective_value(kind, result.threshold)} and " \
+        f"{fmt.objective_value(kind, result.warning)}"
+
+
+SOURCE_COLUMNS = [Column("Source"), Column("Kind"), Column("Last success"),
+                  Column("Last run"), Column("Rows written (last run)", "end"),
+                  Column("Error", className="text-danger small")]
+RUN_BADGE = {"ok": "success", "failed": "danger"}
+
+
+def _sources(sources: pd.DataFrame, names: list[str], now: datetime,
+             timezone: str) -> dbc.Table | html.Div:
+    by_name = {row["source"]: row for _, row in sources.iterrows()}
+    rows = []
+    for name in names:
+        row = by_name.get(name)
+        if row is None:
+            rows.append([name, "–", "never collected",
+                         dbc.Badge("pending", color="secondary"), "", ""])
+            continue
+        badge = dbc.Badge(row["status"], color=RUN_BADGE.get(row["status"], "secondary"))
+        rows.append([
+            name, row["kind"],
+            Cell(fmt.ago(row["last_success"], now),
+                 title=fmt.local_time(row["last_success"], timezone)),
+            Cell(badge, testid=f"source-status-{name}"),
+            f"{int(row['rows_written']):,}" if pd.notna(row["rows_written"]) else "–",
+            row["error"] or "",
+        ])
+    return data_table(SOURCE_COLUMNS, rows)
 
 
 def _alerts(overview: Overview) -> html.Div:
@@ -85,13 +152,9 @@ def _velocity(overview: Overview) -> list:  # type: ignore[type-arg]
         return [html.P("No sprints yet: add a files, Jira or GitHub source with sprints.",
                        className="text-muted")]
     return [
-        html.Div([
-            html.Span(fmt.points(overview.average_velocity), className="kpi-figure",
-                      **{"data-testid": "average-velocity"}),
-            html.Span(" points per sprint, mean of the last 3 closed", className="kpi-caption"),
-        ]),
-        dcc.Graph(figure=velocity_chart(overview.velocity, overview.average_velocity),
-                  config=GRAPH_CONFIG, style={"height": "290px"}),
+        stat(fmt.points(overview.average_velocity), "average-velocity",
+             unit="points per sprint, mean of the last 3 closed"),
+        graph(velocity_chart(overview.velocity, overview.average_velocity)),
     ]
 
 
@@ -100,17 +163,12 @@ def _backlog(overview: Overview) -> list:  # type: ignore[type-arg]
     if not summary.get("items"):
         return [html.P("No backlog items yet: add a files, Jira or GitHub source.",
                        className="text-muted")]
-    share = summary.get("share_done_points")
     return [
-        html.Div([
-            html.Span("–" if share is None else f"{share:.0%}", className="kpi-figure",
-                      **{"data-testid": "share-done-points"}),
-            html.Span(" of points done", className="kpi-caption"),
-        ]),
+        stat(fmt.percent(summary.get("share_done_points"), 0), "share-done-points",
+             unit="of points done"),
         html.Div(f"{summary['done_items']} of {summary['items']} items done",
                  className="kpi-caption", **{"data-testid": "done-items"}),
-        dcc.Graph(figure=backlog_chart(overview.backlog), config=GRAPH_CONFIG,
-                  style={"height": "290px"}),
+        graph(backlog_chart(overview.backlog)),
     ]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import dash
@@ -10,16 +9,16 @@ import dash_bootstrap_components as dbc
 import dash_cytoscape as cyto
 from dash import Input, Output, callback, html
 
-from dashboard.components.panels import card, empty_state
-from dashboard.context import current
+from dashboard.components.panels import card, empty_state, page_header
+from dashboard.context import page_view
 from dashboard.figures.product_map import KIND_COLOURS, KIND_LABELS, STYLESHEET
 from dashboard.services.product_map import build_map
 
 
-def layout(product: str | None = None, **_query: str) -> html.Div:
-    ctx = current()
-    selected = ctx.product(product)
-    drawn = build_map(ctx.store, selected, as_of=datetime.now(UTC))
+def layout(product: str | None = None, start: str | None = None, end: str | None = None,
+           **_query: str) -> html.Div:
+    page = page_view(product, start, end)
+    drawn = build_map(page.context.store, page.product, as_of=page.as_of)
     if sum(drawn.counts.values()) <= 1:
         body: Any = empty_state("Nothing collected for this product yet.", "sources")
     else:
@@ -36,7 +35,7 @@ def layout(product: str | None = None, **_query: str) -> html.Div:
         for kind, colour in KIND_COLOURS.items()
     ]
     return html.Div([
-        html.H4(f"{selected.name}: product map", className="mb-3"),
+        page_header(f"{page.product.name}: product map"),
         dbc.Row([
             dbc.Col(card("Parts and links", [body], "map-card"), lg=10),
             dbc.Col(card("Legend", [

@@ -7,7 +7,7 @@ its recent runs. Errors are shown as text, as the source said them.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import dash
 import dash_bootstrap_components as dbc
@@ -16,19 +16,19 @@ from dash import html
 
 from config.base import format_duration
 from dashboard.components import format as fmt
-from dashboard.components.panels import card, empty_state, status_badge
-from dashboard.context import current
+from dashboard.components.panels import card, empty_state, page_header, status_badge
+from dashboard.components.tables import Cell, Column, data_table
+from dashboard.context import page_view
 from dashboard.services.sources import SourceView, build_sources
 
 RUN_COLOURS = {"ok": "success", "failed": "danger", "abandoned": "warning", "running": "info"}
 
 
 def layout(product: str | None = None, **_query: str) -> html.Div:
-    ctx = current()
-    selected = ctx.product(product)
-    now = datetime.now(UTC)
+    page = page_view(product)
+    ctx, selected, now = page.context, page.product, page.now
     views = build_sources(ctx.store, selected, list(ctx.config.sources), as_of=now)
-    header = html.H4(f"{selected.name}: sources", className="mb-3")
+    header = page_header(f"{selected.name}: sources")
     if not views:
         return html.Div([header, empty_state("No source feeds this product.",
                                              "sources (with product: " + selected.key + ")")])
@@ -41,47 +41,48 @@ def layout(product: str | None = None, **_query: str) -> html.Div:
     ])
 
 
-def _summary(views: list[SourceView], now: datetime, timezone: str) -> html.Table:
-    rows = [_summary_row(view, now, timezone) for view in views]
-    head = html.Thead(html.Tr([
-        html.Th("Source"), html.Th("Kind"), html.Th("Every"), html.Th("Last run"),
-        html.Th("Status"), html.Th("Took", className="text-end"),
-        html.Th("Rows written", className="text-end"),
-        html.Th("Records read", className="text-end"), html.Th("Last success"),
-        html.Th("Freshness"), html.Th("Error"),
-    ]))
-    return html.Table([head, html.Tbody(rows)], className="table table-sm mb-0 sources-table")
+SUMMARY_COLUMNS = [
+    Column("Source", className="fw-semibold"), Column("Kind"), Column("Every"),
+    Column("Last run", className="nowrap"), Column("Status"), Column("Took", "end", "nowrap"),
+    Column("Rows written", "end"), Column("Records read", "end"),
+    Column("Last success", className="nowrap"), Column("Freshness"),
+    Column("Error", className="text-danger small source-error"),
+]
 
 
-def _summary_row(view: SourceView, now: datetime, timezone: str) -> html.Tr:
+def _summary(views: list[SourceView], now: datetime, timezone: str) -> dbc.Table | html.Div:
+    return data_table(SUMMARY_COLUMNS, [_summary_row(view, now, timezone) for view in views])
+
+
+def _summary_row(view: SourceView, now: datetime, timezone: str) -> list[object]:
     name = view.source.name
     last = view.last
+    freshness = html.Span([status_badge(view.health.status, f"source-fresh-{name}"),
+                           html.Span(f" {view.health.reason}", className="text-muted small")])
+    head = [name, view.kind, format_duration(view.source.interval)]
     if last is None:
-        cells = [html.Td("never"), html.Td(run_badge(None, name)), html.Td(""), html.Td(""),
-                 html.Td(""), html.Td("never")]
-        error = ""
-    else:
-        cells = [
-            html.Td(fmt.local_time(last["started"], timezone), className="nowrap"),
-            html.Td(run_badge(str(last["status"]), name)),
-            html.Td(fmt.duration(last["took_s"]), className="text-end nowrap"),
-            html.Td(_count(last["rows_written"]), className="text-end",
-                    **{"data-testid": f"source-rows-{name}"}),
-            html.Td(_count(last["records_read"]), className="text-end"),
-            html.Td(fmt.ago(last["last_success"], now), className="nowrap",
-                    title=fmt.local_time(last["last_success"], timezone)),
-        ]
-        error = last["error"] or ""
-    return html.Tr([
-        html.Td(name, className="fw-semibold"),
-        html.Td(view.kind),
-        html.Td(format_duration(view.source.interval)),
-        *cells,
-        html.Td(html.Span([status_badge(view.health.status, f"source-fresh-{name}"),
-                           html.Span(f" {view.health.reason}", className="text-muted small")])),
-        html.Td(error, className="text-danger small source-error",
-                **{"data-testid": f"source-error-{name}"}),
-    ])
+        return [*head, "never", run_badge(None, name), "", "", "", "never", freshness,
+                Cell("", testid=f"source-error-{name}")]
+    return [
+        *head,
+        fmt.local_time(last["started"], timezone),
+        run_badge(str(last["status"]), name),
+        fmt.duration(last["took_s"]),
+        Cell(_count(last["rows_written"]), testid=f"source-rows-{name}"),
+        _count(last["records_read"]),
+        Cell(fmt.ago(last["last_success"], now),
+             title=fmt.local_time(last["last_success"], timezone)),
+        freshness,
+        Cell(last["error"] or "", testid=f"source-error-{name}"),
+    ]
+
+
+RUN_COLUMNS = [
+    Column("Started", className="nowrap"), Column("Status"), Column("Took", "end", "nowrap"),
+    Column("Rows written", "end"), Column("Records read", "end"),
+    Column("Ran on", className="text-muted small"),
+    Column("Error", className="text-danger small source-error"),
+]
 
 
 def _runs(view: SourceView, timezone: str) -> html.Div:
@@ -90,21 +91,11 @@ def _runs(view: SourceView, timezone: str) -> html.Div:
     caption = (f"The last {summary.runs} runs: {summary.ok} ok, {summary.failed} failed or "
                f"abandoned; a successful run takes {fmt.duration(summary.median_seconds)} "
                "(median).") if summary.runs else "No run yet."
-    rows = [html.Tr([
-        html.Td(fmt.local_time(run["started"], timezone), className="nowrap"),
-        html.Td(run_badge(str(run["status"]))),
-        html.Td(fmt.duration(run["took_s"]), className="text-end nowrap"),
-        html.Td(_count(run["rows_written"]), className="text-end"),
-        html.Td(_count(run["records_read"]), className="text-end"),
-        html.Td(run["holder"] or "", className="text-muted small"),
-        html.Td(run["error"] or "", className="text-danger small source-error"),
-    ]) for _, run in view.runs.iterrows()]
-    head = html.Thead(html.Tr([
-        html.Th("Started"), html.Th("Status"), html.Th("Took", className="text-end"),
-        html.Th("Rows written", className="text-end"),
-        html.Th("Records read", className="text-end"), html.Th("Ran on"), html.Th("Error"),
-    ]))
-    table = html.Table([head, html.Tbody(rows)], className="table table-sm mb-0 sources-table")
+    table = data_table(RUN_COLUMNS, [[
+        fmt.local_time(run["started"], timezone), run_badge(str(run["status"])),
+        fmt.duration(run["took_s"]), _count(run["rows_written"]), _count(run["records_read"]),
+        run["holder"] or "", run["error"] or "",
+    ] for _, run in view.runs.iterrows()])
     return html.Div(card(f"Runs of {name}", [html.Div(caption, className="kpi-caption"), table],
                          f"source-runs-{name}"), className="mb-3")
 

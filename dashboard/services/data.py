@@ -20,6 +20,7 @@ from kpis.data import (
     drifted_share_over_time,
     feature_drift_matrix,
     latest_reports,
+    most_drifted,
     schema_changes_by_window,
 )
 from store import queries
@@ -35,8 +36,10 @@ class DataView:
     dataset: str | None  # the one shown; None when the product has none
     objective: DriftObjective | None  # the drift objective of the dataset shown
     latest: pd.DataFrame  # kpis.data.latest_reports, one row per dataset
+    latest_report: pd.Series | None  # the shown dataset's row of `latest`, if it has one
     history: pd.DataFrame  # drifted_share_over_time of the dataset, windows in range
     matrix: FeatureDriftMatrix  # of the dataset, windows in range
+    most_drifted: list[str]  # kpis.data.most_drifted of the matrix
     quality: pd.DataFrame  # data_quality_trend of the dataset, windows in range
     schema_changes: pd.DataFrame  # schema_changes_by_window of the dataset, in range
 
@@ -72,11 +75,14 @@ def build_data(store: Store, product: ProductConfig, configured: list[str], *,
         quality = queries.data_quality(store, product.key, chosen)
     features = features[features["window_end"] >= begin]
     quality = quality[quality["ts"] >= begin]
+    matrix = feature_drift_matrix(features, as_of=as_of, min_rows=objective.min_rows
+                                  if objective is not None else DEFAULT_MIN_ROWS)
+    mine = latest[latest["dataset"] == chosen]
     return DataView(
         product=product, as_of=as_of, start=start, datasets=datasets, dataset=chosen,
-        objective=objective, latest=latest, history=history,
-        matrix=feature_drift_matrix(features, as_of=as_of, min_rows=objective.min_rows
-                                    if objective is not None else DEFAULT_MIN_ROWS),
+        objective=objective, latest=latest,
+        latest_report=None if mine.empty else mine.iloc[-1], history=history,
+        matrix=matrix, most_drifted=most_drifted(matrix),
         quality=data_quality_trend(quality, as_of=as_of),
         schema_changes=schema_changes_by_window(quality, as_of=as_of),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import pandas as pd
 
@@ -44,6 +45,14 @@ class PipelineRate:
 
 
 @dataclass(frozen=True)
+class FailedRun:
+    """A failed run whose system reported its task instances, with every one of them."""
+
+    run: Any  # a row of recent_runs: pipeline, run_id, start, url, failed_tasks, ...
+    tasks: pd.DataFrame  # store.queries.pipeline_tasks rows of this run
+
+
+@dataclass(frozen=True)
 class PipelinesView:
     product: ProductConfig
     as_of: datetime
@@ -57,6 +66,8 @@ class PipelinesView:
     recent: pd.DataFrame  # kpis.pipelines.recent_runs: runs started in the range, newest first
     failed_runs: pd.DataFrame  # recent_runs of the latest failed runs in the range
     failed_run_tasks: pd.DataFrame  # store.queries.pipeline_tasks of those runs
+    with_tasks: list[FailedRun]  # those of failed_runs whose tasks are known
+    threshold: float | None  # the success-rate line: the objectives' one threshold, if one
 
 
 def objective_for(product: ProductConfig, pipeline: str) -> PipelineSuccessObjective | None:
@@ -95,7 +106,25 @@ def build_pipelines(store: Store, product: ProductConfig, *, start: datetime,
         rates=rates, daily=daily, durations=durations,
         freshness=freshness(runs, as_of=as_of), recent=recent, failed_runs=failed_runs,
         failed_run_tasks=failed_run_tasks,
+        with_tasks=_with_tasks(failed_runs, failed_run_tasks), threshold=_threshold(rates),
     )
+
+
+def _threshold(rates: list[PipelineRate]) -> float | None:
+    """The objective's line, when every pipeline with an objective shares one threshold."""
+    found = {r.objective.threshold for r in rates if r.objective is not None}
+    return found.pop() if len(found) == 1 else None
+
+
+def _with_tasks(failed_runs: pd.DataFrame, tasks: pd.DataFrame) -> list[FailedRun]:
+    """The failed runs that have task instances, each with its own (a system that reports
+    runs only, such as MLflow, has none to list)."""
+    out = []
+    for run in failed_runs.itertuples(index=False):
+        mine = tasks[(tasks["pipeline"] == run.pipeline) & (tasks["run_id"] == run.run_id)]
+        if len(mine):
+            out.append(FailedRun(run, mine.reset_index(drop=True)))
+    return out
 
 
 def _runs_and_tasks(store: Store, product: str, runs: pd.DataFrame, start: datetime,

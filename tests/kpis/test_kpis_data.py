@@ -15,6 +15,7 @@ from kpis.data import (
     drifted_share_over_time,
     feature_drift_matrix,
     latest_reports,
+    most_drifted,
     report_status,
     schema_changes_by_window,
 )
@@ -164,6 +165,15 @@ def test_feature_matrix_counts_only_windows_with_enough_rows() -> None:
     assert matrix.drifted.loc["income", t(W1)]
     # with the default min_rows (200) the same: 50 < 200 <= 500
     assert feature_drift_matrix(features, as_of=t(W3)).drift_counts["income"] == 0
+
+
+def test_most_drifted() -> None:
+    # age 2, city 2, income 1, zip 0 (see above): the top two by count, then by name;
+    # zip never drifted, so even n=4 leaves it out
+    matrix = feature_drift_matrix(FEATURES, as_of=t(W3))
+    assert most_drifted(matrix, 2) == ["age", "city"]
+    assert most_drifted(matrix, 4) == ["age", "city", "income"]
+    assert most_drifted(feature_drift_matrix(FEATURES.iloc[:0], as_of=t(W3))) == []
 
 
 def test_feature_matrix_empty() -> None:
