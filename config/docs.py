@@ -57,6 +57,9 @@ def _type_name(annotation: Any) -> str:
     if any(isinstance(a, schema.RegisteredSource) for a in get_args(args[0])):
         return "list of sources (one of the kinds below)"
     text = str(annotation).replace("typing.", "").replace("pathlib.", "")
+    # validators attached with Annotated (durations, config paths) are not part of the type
+    text = re.sub(r", (?:Before|After|Plain|Wrap)Validator\(func=<function [^>]+>[^)]*\)\]",
+                  "", text)
     text = re.sub(r"\bconfig\.[\w.]*\.", "", text).replace("datetime.timedelta", "duration")
     return text.replace("Annotated[", "").split(", FieldInfo")[0]
 
