@@ -8,20 +8,29 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 PERCENT_KINDS = {"drift", "pipeline_success_rate"}
+COUNT_KINDS = {"usage", "pipeline_failures"}
 
 
-def objective_value(kind: str, value: float | None) -> str:
+def objective_value(kind: str, value: float | None, metric: str | None = None) -> str:
+    """A signal's value as its kind reads: shares as percentages, a change with its sign,
+    hours since the last success in hours, counts whole, model metrics and drift scores
+    to three decimals. `metric` tells a data_quality signal's rows from its missing share.
+    """
     if value is None or pd.isna(value):
         return "no data"
-    if kind in PERCENT_KINDS:
+    if kind in PERCENT_KINDS or (kind == "data_quality" and metric == "missing_share"):
         return f"{value:.1%}"
-    if kind == "usage":
+    if kind == "usage_change":
+        return f"{value:+.1%}"
+    if kind == "pipeline_freshness":
+        return f"{value:.1f} h"
+    if kind in COUNT_KINDS or kind == "data_quality":
         return f"{value:,.0f}"
     return f"{value:.3f}"
 
 
-def threshold_text(kind: str, op: str, threshold: float) -> str:
-    return f"{op} {objective_value(kind, threshold)}"
+def threshold_text(kind: str, op: str, threshold: float, metric: str | None = None) -> str:
+    return f"{op} {objective_value(kind, threshold, metric)}"
 
 
 def points(value: float | None) -> str:

@@ -78,23 +78,25 @@ def _health(rows: list[HealthRow]) -> dbc.Table | html.Div | html.P:
 
 def _health_row(i: int, row: HealthRow) -> list[Any]:
     r = row.result
+    metric = getattr(row.objective, "metric", None)
     return [
         r.name,
-        Cell(fmt.objective_value(r.kind, r.value), testid=f"objective-value-{i}"),
-        Cell(fmt.threshold_text(r.kind, r.op, r.threshold), title=_band_text(r)),
+        Cell(fmt.objective_value(r.kind, r.value, metric), testid=f"objective-value-{i}"),
+        Cell(fmt.threshold_text(r.kind, r.op, r.threshold, metric),
+             title=_band_text(r, metric)),
         Cell(status_badge(r.status, f"objective-status-{i}", insufficient=r.insufficient),
              title=r.detail),
         sparkline(sparkline_figure(row.trend, r.status)),
     ]
 
 
-def _band_text(result: ObjectiveResult) -> str:
+def _band_text(result: ObjectiveResult, metric: str | None) -> str:
     """Tooltip: where amber starts, so the PO sees how close the objective is to failing."""
     if result.warning is None:
         return "green/red only"
     kind = result.kind
-    return f"amber between {fmt.objective_value(kind, result.threshold)} and " \
-        f"{fmt.objective_value(kind, result.warning)}"
+    return f"amber between {fmt.objective_value(kind, result.threshold, metric)} and " \
+        f"{fmt.objective_value(kind, result.warning, metric)}"
 
 
 SOURCE_COLUMNS = [Column("Source"), Column("Kind"), Column("Last success"),

@@ -26,6 +26,7 @@ TREND_DAYS = 28
 
 @dataclass(frozen=True)
 class HealthRow:
+    objective: AnyObjective
     result: ObjectiveResult
     trend: pd.DataFrame  # [ts, value] over the last TREND_DAYS
 
@@ -81,4 +82,5 @@ def _health_row(store: Store, product: str, objective: AnyObjective, as_of: date
     frame = signal_frame(store, product, objective, as_of=as_of,
                          history=timedelta(days=TREND_DAYS))
     result = evaluate_objective(objective, frame, as_of=as_of)
-    return HealthRow(result, readings_over_days(objective, frame, as_of=as_of, days=TREND_DAYS))
+    return HealthRow(objective, result,
+                     readings_over_days(objective, frame, as_of=as_of, days=TREND_DAYS))

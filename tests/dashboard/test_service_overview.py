@@ -34,8 +34,14 @@ def test_each_objective_judged_on_its_signal(world: Store) -> None:
         # 7-day mean ending at the newest value (15 Mar 00:00): 9..13 Mar 1,100 each and
         # 14, 15 Mar 600: (5 x 1,100 + 2 x 600) / 7 = 6,700 / 7 = 957.14, under 1,000
         ("Daily active users", pytest.approx(6700 / 7), Status.AMBER),
+        # shop-training last succeeded 9 Mar 04:00: 6 d 20 h (less a microsecond) before
+        # as_of = 164 h, within 168 but past the 120 h warning
+        ("Training freshness", pytest.approx(164.0), Status.AMBER),
+        # dau's mean 6,700 / 7 against 6,000 / 7 the week before: +700 / 6,000 = +11.7%,
+        # above the -10% warning
+        ("DAU week over week", pytest.approx(700 / 6000), Status.GREEN),
     ]
-    assert overview.status is Status.RED  # the worst of green, amber, red, amber
+    assert overview.status is Status.RED  # the worst of green, amber, red, ...
 
 
 def test_sparkline_is_the_signal_as_it_read_each_day(world: Store) -> None:

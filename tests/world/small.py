@@ -77,6 +77,10 @@ products:
          window: 7d, op: ">=", threshold: 0.95, warning: 0.98}}
       - {{name: Daily active users, kind: usage, kpi: dau, op: ">=", threshold: 900,
          warning: 1000}}
+      - {{name: Training freshness, kind: pipeline_freshness, pipeline: shop-training,
+         op: "<=", threshold: 168, warning: 120}}
+      - {{name: DAU week over week, kind: usage_change, kpi: dau, op: ">=", threshold: -0.2,
+         warning: -0.1}}
 """
 
 
