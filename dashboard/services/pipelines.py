@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from config.schema import PipelineSuccessObjective, ProductConfig
-from kpis.health import Status, classify
+from config.schema import PipelineFreshnessObjective, PipelineSuccessObjective, ProductConfig
+from kpis.health import Status, classify, judge
 from kpis.pipelines import (
     FAILED_TASK_STATES,
     daily_success_rate,
@@ -24,8 +24,10 @@ from kpis.pipelines import (
     run_timeline,
     success_rates,
 )
+from kpis.signals import read_signal
 from store import queries
 from store.db import Store
+from store.signals import signal_frame
 
 DEFAULT_WINDOW = timedelta(days=7)  # a pipeline_success_rate signal's default
 DURATION_MEDIAN_RUNS = 10
@@ -104,10 +106,33 @@ def build_pipelines(store: Store, product: ProductConfig, *, start: datetime,
     return PipelinesView(
         product=product, as_of=as_of, start=start, pipelines=names, timeline=timeline,
         rates=rates, daily=daily, durations=durations,
-        freshness=freshness(runs, as_of=as_of), recent=recent, failed_runs=failed_runs,
+        freshness=_freshness(store, product, runs, as_of), recent=recent,
+        failed_runs=failed_runs,
         failed_run_tasks=failed_run_tasks,
         with_tasks=_with_tasks(failed_runs, failed_run_tasks), threshold=_threshold(rates),
     )
+
+
+def _freshness(store: Store, product: ProductConfig, runs: pd.DataFrame,
+               as_of: datetime) -> pd.DataFrame:
+    """`kpis.pipelines.freshness`, except that a pipeline with a `pipeline_freshness`
+    objective is judged by it, on the reading the overview and alert rules judge (the
+    signal's query path), so this page and the overview never disagree: expected within
+    the objective's threshold (hours)."""
+    fresh = freshness(runs, as_of=as_of)
+    mine_first = sorted((o for o in product.objectives
+                         if isinstance(o, PipelineFreshnessObjective)),
+                        key=lambda o: o.pipeline is None)
+    for objective in mine_first:
+        frame = signal_frame(store, product.key, objective, as_of=as_of)
+        for reading in read_signal(objective, frame, as_of=as_of):
+            mine = fresh["pipeline"] == reading.labels.get("pipeline")
+            if not mine.any() or (fresh.loc[mine, "expected_from"] == "objective").all():
+                continue  # judged by its own objective, which wins over one for all
+            fresh.loc[mine, "status"] = judge(reading, objective)
+            fresh.loc[mine, "expected_s"] = objective.threshold * 3600
+            fresh.loc[mine, "expected_from"] = "objective"
+    return fresh
 
 
 def _threshold(rates: list[PipelineRate]) -> float | None:

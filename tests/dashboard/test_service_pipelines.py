@@ -50,11 +50,14 @@ def test_freshness(view: PipelinesView) -> None:
     assert scoring["expected_s"] == 2 * 86400
     assert scoring["age_s"] == pytest.approx(21.5 * 3600)
     assert scoring["status"] is Status.GREEN
-    # training: 2 and 9 Mar, median 7 days -> within 14 days; last success 9 Mar 04:00
+    # training has a freshness objective (<= 168 h, warning 120 h), which judges it as
+    # the overview does: last success 9 Mar 04:00, 164 h ago: at risk (its runs' 7-day
+    # median interval alone would allow 14 days)
     training = fresh.loc["shop-training"]
     assert (training["last_success"], training["expected_s"]) == (
-        small.at("2026-03-09T04:00"), 14 * 86400)
-    assert training["status"] is Status.GREEN
+        small.at("2026-03-09T04:00"), 168 * 3600)
+    assert training["expected_from"] == "objective"
+    assert training["status"] is Status.AMBER
 
 
 def test_recent_runs_name_their_failed_tasks(view: PipelinesView) -> None:

@@ -61,11 +61,12 @@ def test_overview(page_at: Callable[[str, str], Any]) -> None:
     # objectives in config order (arithmetic in tests/dashboard/test_service_overview.py):
     # champion v2's latest auc 0.86 >= its 0.85 warning; 1 of 4 columns drifted in the
     # 1,200-row week; 5 of the 7 scoring runs ending 9..15 Mar succeeded (71.4% < 95%);
-    # dau's 7-day mean (5 x 1,100 + 2 x 600) / 7 = 957 is between 900 and 1,000
-    values = [text(page, f"objective-value-{i}") for i in range(4)]
-    statuses = [text(page, f"objective-status-{i}") for i in range(4)]
-    assert values == ["0.860", "25.0%", "71.4%", "957"]
-    assert statuses == ["healthy", "at risk", "failing", "at risk"]
+    # dau's 7-day mean 957 is between 900 and 1,000; shop-training last succeeded 164 h
+    # ago (within 168, past 120); dau week over week (6,700 - 6,000) / 6,000 = +11.7%
+    values = [text(page, f"objective-value-{i}") for i in range(6)]
+    statuses = [text(page, f"objective-status-{i}") for i in range(6)]
+    assert values == ["0.860", "25.0%", "71.4%", "957", "164.0 h", "+11.7%"]
+    assert statuses == ["healthy", "at risk", "failing", "at risk", "at risk", "healthy"]
     assert text(page, "product-status") == "failing"
     # Sprint 1 completed 6 (SHOP-4 1 + SHOP-7 5), Sprint 2 3 (SHOP-1): mean 4.5
     assert text(page, "average-velocity") == "4.5"
@@ -128,6 +129,8 @@ def test_pipelines(page_at: Callable[[str, str], Any]) -> None:
     # last success 15 Mar 02:30, 21 h 30 min before the end of the day; within 2 days
     assert text(page, "pipelines-fresh-shop-scoring") == "21 h ago"
     assert text(page, "pipelines-fresh-status-shop-scoring") == "healthy"
+    # shop-training's freshness objective (<= 168 h, warning 120 h): 164 h, at risk
+    assert text(page, "pipelines-fresh-status-shop-training") == "at risk"
     # no objective on shop-training: its one run in 7 days succeeded, no verdict
     assert text(page, "pipelines-rate-shop-training") == "100.0%"
     assert text(page, "pipelines-rate-status-shop-training") == "no data"
