@@ -7,10 +7,15 @@ from datetime import datetime
 from typing import Any
 
 from config.schema import (
+    DataQualityObjective,
     DriftObjective,
+    FeatureDriftObjective,
     ModelMetricObjective,
+    PipelineFailuresObjective,
+    PipelineFreshnessObjective,
     PipelineSuccessObjective,
     ProductConfig,
+    UsageChangeObjective,
     UsageObjective,
 )
 from dashboard.figures.product_map import map_elements, node_counts
@@ -23,15 +28,18 @@ from store.records import SeriesKind
 
 
 def _subject(objective: object) -> tuple[str, str] | None:
-    """The map node an objective judges: (kind, name)."""
+    """The map node an objective judges: (kind, name); None for one over every pipeline."""
     match objective:
         case ModelMetricObjective(model=model):
             return ("model", model)
-        case DriftObjective(dataset=dataset):
+        case DriftObjective(dataset=dataset) | FeatureDriftObjective(dataset=dataset) \
+                | DataQualityObjective(dataset=dataset):
             return ("dataset", dataset)
-        case PipelineSuccessObjective(pipeline=str() as pipeline):
+        case PipelineSuccessObjective(pipeline=str() as pipeline) \
+                | PipelineFailuresObjective(pipeline=str() as pipeline) \
+                | PipelineFreshnessObjective(pipeline=str() as pipeline):
             return ("pipeline", pipeline)
-        case UsageObjective(kpi=kpi):
+        case UsageObjective(kpi=kpi) | UsageChangeObjective(kpi=kpi):
             return ("kpi", kpi)
     return None
 
