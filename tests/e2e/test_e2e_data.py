@@ -2,6 +2,10 @@
 
 Expected numbers come from `build_data` on the session's demo store, the same call the page
 makes, so the test fails if the page, the store or a KPI drifts apart.
+
+These demo-world tests catch rendering and console errors and a page drifting from its
+service; the numbers themselves are checked against hand-computed figures in
+test_e2e_small_world.py.
 """
 
 from __future__ import annotations

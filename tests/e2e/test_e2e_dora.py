@@ -3,6 +3,10 @@
 The demo's deployment job (dspo/demo/world.py) promoted demand's champion three times with
 one rollback two days after the week-6 release: 3 promotions, change failure rate 1/3,
 restored five days later by the re-release. Churn's champion was promoted twice, cleanly.
+
+These demo-world tests catch rendering and console errors and a page drifting from its
+service; the numbers themselves are checked against hand-computed figures in
+test_e2e_small_world.py.
 """
 
 from __future__ import annotations

@@ -2,6 +2,10 @@
 
 Expected numbers come from the same service (`build_flow`, which calls the KPI functions)
 for the same date range, so the test fails if the page, the store or a KPI drifts.
+
+These demo-world tests catch rendering and console errors and a page drifting from its
+service; the numbers themselves are checked against hand-computed figures in
+test_e2e_small_world.py.
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""The Models page in Chromium shows what `build_models` computes from the demo store."""
+"""The Models page in Chromium shows what `build_models` computes from the demo store.
+
+These demo-world tests catch rendering and console errors and a page drifting from its
+service; the numbers themselves are checked against hand-computed figures in
+test_e2e_small_world.py.
+"""
 
 from __future__ import annotations
 

@@ -2,6 +2,10 @@
 
 The numbers the page must show are computed here from the store with the same KPI
 functions (`build_overview`), so the test fails if the page, the store or a KPI drifts.
+
+These demo-world tests catch rendering and console errors and a page drifting from its
+service; the numbers themselves are checked against hand-computed figures in
+test_e2e_small_world.py.
 """
 
 from __future__ import annotations

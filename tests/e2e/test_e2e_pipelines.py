@@ -1,4 +1,9 @@
-"""The Pipelines page in Chromium shows `kpis.pipelines`' results for the demo's scoring jobs."""
+"""The Pipelines page in Chromium shows `kpis.pipelines`' results for the demo's scoring jobs.
+
+These demo-world tests catch rendering and console errors and a page drifting from its
+service; the numbers themselves are checked against hand-computed figures in
+test_e2e_small_world.py.
+"""
 
 from __future__ import annotations
 

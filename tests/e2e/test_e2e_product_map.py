@@ -1,4 +1,9 @@
-"""Product map: the graph holds the product's parts from the store; a click opens a page."""
+"""Product map: the graph holds the product's parts from the store; a click opens a page.
+
+These demo-world tests catch rendering and console errors and a page drifting from its
+service; the numbers themselves are checked against hand-computed figures in
+test_e2e_small_world.py.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""The Usage page in Chromium shows `kpis.usage`'s results for the demo's usage KPIs."""
+"""The Usage page in Chromium shows `kpis.usage`'s results for the demo's usage KPIs.
+
+These demo-world tests catch rendering and console errors and a page drifting from its
+service; the numbers themselves are checked against hand-computed figures in
+test_e2e_small_world.py.
+"""
 
 from __future__ import annotations
 
