@@ -22,9 +22,10 @@ def stat(value: str, testid: str, caption: Caption = "", *, unit: str = "",
     if unit:
         line.append(html.Span(f" {unit}", className="kpi-caption"))
     if extra is not None:
-        line += [html.Span(" ", className="me-1"), extra]
+        # a margin, not a space: a space would let the line break before a sparkline
+        line.append(html.Span(extra, className="ms-2"))
     below = [html.Div(caption, className="kpi-caption")] if caption else []
-    return html.Div([html.Div(line), *below], className="me-4")
+    return html.Div([html.Div(line), *below])
 
 
 def stat_tile(label: str, value: str, testid: str, caption: Caption = "", *,

@@ -53,9 +53,6 @@ def _kpi_card(row: UsageRow) -> dbc.Card:
             fmt.number(kpi.judged), f"usage-judged-{name}",
             [html.Div(kpi.judged_as, title=kpi.judged_detail), _target(row)], unit=row.unit,
             extra=status_badge(kpi.status, f"usage-status-{name}")))
-    else:
-        # without a target there is nothing to judge: no badge rather than "no data"
-        figures.append(html.Div(_target(row), className="me-4"))
     figures += [
         stat(fmt.number(kpi.latest), f"usage-latest-{name}",
              f"latest, {kpi.latest_ts:%a %d %b}" if kpi.latest_ts else "no value",
@@ -63,7 +60,11 @@ def _kpi_card(row: UsageRow) -> dbc.Card:
         stat(fmt.change(kpi.week_over_week), f"usage-wow-{name}", "week over week"),
         stat(fmt.number(kpi.mean_7d), f"usage-mean-{name}", "7-day mean"),
     ]
-    body: list[Any] = [html.Div(figures, className="d-flex flex-wrap align-items-start mb-2")]
+    if kpi.target is None:
+        # nothing to judge without a target: say how to set one, and show no badge
+        figures.append(html.Div(_target(row), className="w-100"))
+    body: list[Any] = [html.Div(figures,
+                                className="d-flex flex-wrap align-items-start column-gap-4 mb-2")]
     if row.chart.empty:
         body.append(empty_state("No points in this date range.", "sources[].queries"))
     else:
