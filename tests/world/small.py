@@ -38,6 +38,12 @@ each collector:
   never started. SHOP-6 story, no estimate, no epic, to do. SHOP-7 story 5, E1, Sprint 1:
   in progress Wed 18 Feb 10:00, done Wed 25 Feb 16:00. ALERT-1 bug 3, created by an alert
   rule on Sun 8 Mar 01:00, to do.
+
+The config (`CONFIG`) judges the product on six objectives, in this order: champion AUC
+(>= 0.80, warning 0.85), drifted share of shop-features (<= 0.3, warning 0.2), shop-scoring's
+success rate over 7 days (>= 0.95, warning 0.98), dau's 7-day mean (>= 900, warning 1,000),
+hours since shop-training last succeeded (<= 168, warning 120) and dau week over week
+(>= -20%, warning -10%). It has no sources: the world is written, not collected.
 """
 
 from __future__ import annotations
