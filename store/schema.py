@@ -534,3 +534,87 @@ class AlertTicket(Base):
     resolution: Mapped[str | None]
     opened_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+
+
+# ---------------------------------------------------------------- people and access
+
+ROLES = ("admin", "po", "stakeholder")
+
+
+class User(Base):
+    """Someone who signs in. `products` limits a PO to those products (empty: all);
+    `session_version` grows on a password reset, a role change or a removal, which ends
+    every session signed before it. `password_hash` is argon2; None for single sign-on."""
+
+    __tablename__ = "dspo_user"
+    __table_args__ = (
+        UniqueConstraint("username"),
+        CheckConstraint(f"role IN {ROLES!r}", name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str]
+    display_name: Mapped[str] = mapped_column(default="")
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    role: Mapped[str]
+    products: Mapped[list[str]]
+    origin: Mapped[str] = mapped_column(default="local")  # local, or oidc
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime]
+
+
+class SignInAttempt(Base):
+    """A sign-in attempt, kept to slow repeated failures per user and per address."""
+
+    __tablename__ = "sign_in_attempt"
+    __table_args__ = (Index(None, "username", "at"), Index(None, "address", "at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str]
+    address: Mapped[str]
+    at: Mapped[datetime]
+    ok: Mapped[bool] = mapped_column(Boolean)
+
+
+class AuditEvent(Base):
+    """Who changed what, when: every state-changing action, shown to admins."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index(None, "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str]
+    action: Mapped[str]
+    target: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[dict[str, Any]]
+    address: Mapped[str | None]
+
+
+class ShareLink(Base):
+    """A signed link that opens one stakeholder page without an account, until it expires
+    or is revoked. The token is never stored: only its id, which the signature covers."""
+
+    __tablename__ = "share_link"
+    __table_args__ = (UniqueConstraint("link_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    link_id: Mapped[str]
+    page: Mapped[str]
+    created_by: Mapped[str]
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None]
+
+
+class AppSecret(Base):
+    """Secrets dspo makes for itself on first start (the session signing key), kept in
+    the store so every worker and every restart shares them; never shown."""
+
+    __tablename__ = "app_secret"
+
+    name: Mapped[str] = mapped_column(String, primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
