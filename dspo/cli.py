@@ -28,6 +28,9 @@ app.add_typer(db_app, name="db")
 outbox_app = typer.Typer(help="Tracker updates the outbox could not deliver: list, retry, "
                          "discard.", no_args_is_help=True)
 app.add_typer(alerts_app, name="alerts")
+users_app = typer.Typer(help="Who may sign in to the dashboard, with which role.",
+                        no_args_is_help=True)
+app.add_typer(users_app, name="users")
 alerts_app.add_typer(outbox_app, name="outbox")
 
 ConfigOption = Annotated[
@@ -190,8 +193,25 @@ def demo(
         from dspo.alerting import evaluate_if_configured
 
         evaluate_if_configured(config)
+        _print_demo_users(config)
     if failed:
         raise typer.Exit(2)
+
+
+def _print_demo_users(config: Path) -> None:
+    """The demo's users, with the passwords they get for this run (printed, never stored)."""
+    from config.loader import load_config
+    from dspo.users import demo_users
+    from store.db import Store
+
+    store = Store(load_config(config).store.url)
+    try:
+        issued = demo_users(store)
+    finally:
+        store.dispose()
+    typer.echo("demo users (new passwords on every start of the demo):")
+    for user in issued:
+        typer.echo(f"  {user.username:<12} {user.role:<12} password: {user.password}")
 
 
 @alerts_app.command("evaluate")
@@ -307,6 +327,127 @@ def outbox_discard(
     if not gone:
         _fail("no such dead row", "see: dspo alerts outbox list")
     typer.echo("discarded " + ", ".join(f"#{i}" for i in gone))
+
+
+ProductsOption = Annotated[
+    list[str] | None,
+    typer.Option("--product", "-p", help="A product a PO looks after (repeat); none: all."),
+]
+PasswordStdin = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password from stdin instead of "
+                       "making one up and printing it.")
+]
+
+
+def _password(from_stdin: bool) -> str | None:
+    return sys.stdin.readline().rstrip("\n") if from_stdin else None
+
+
+def _user_guard(debug: bool):  # type: ignore[no-untyped-def]
+    """Store and config errors as for every command; a user error (unknown user, taken
+    name, short password) as one line."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def guard():  # type: ignore[no-untyped-def]
+        from store.people import UserError
+
+        with _guarded(debug):
+            try:
+                yield
+            except (UserError, ValueError) as e:
+                if debug:
+                    raise
+                _fail(str(e))
+
+    return guard()
+
+
+def _users_store(config: Path):  # type: ignore[no-untyped-def]
+    from config.loader import load_config
+    from store.db import Store
+
+    store = Store(load_config(config).store.url)
+    store.upgrade()
+    return store
+
+
+@users_app.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(help="Sign-in name.")],
+    role: Annotated[str, typer.Option("--role", help="admin, po or stakeholder.")],
+    product: ProductsOption = None,
+    name: Annotated[str, typer.Option("--name", help="Display name.")] = "",
+    password_stdin: PasswordStdin = False,
+    config: ConfigOption = DEFAULT_CONFIG,
+    debug: DebugOption = False,
+) -> None:
+    """Add a user; prints the password made for them (shown once)."""
+    from dspo.users import add
+
+    with _user_guard(debug):
+        issued = add(_users_store(config), username, role, products=product or [], name=name,
+                     password=_password(password_stdin))
+    typer.echo(f"added {issued.username} ({issued.role})")
+    if not password_stdin:
+        typer.echo(f"password: {issued.password}")
+
+
+@users_app.command("remove")
+def users_remove(username: Annotated[str, typer.Argument(help="Sign-in name.")],
+                 config: ConfigOption = DEFAULT_CONFIG, debug: DebugOption = False) -> None:
+    """Remove a user; their sessions end at their next request."""
+    from dspo.users import remove
+
+    with _user_guard(debug):
+        remove(_users_store(config), username)
+    typer.echo(f"removed {username}")
+
+
+@users_app.command("set-role")
+def users_set_role(
+    username: Annotated[str, typer.Argument(help="Sign-in name.")],
+    role: Annotated[str, typer.Argument(help="admin, po or stakeholder.")],
+    product: ProductsOption = None,
+    config: ConfigOption = DEFAULT_CONFIG,
+    debug: DebugOption = False,
+) -> None:
+    """Change a user's role (and products); their sessions end."""
+    from dspo.users import change_role
+
+    with _user_guard(debug):
+        user = change_role(_users_store(config), username, role, product)
+    scope = ", ".join(user.products) or "all products"
+    typer.echo(f"{user.username}: {user.role} ({scope})")
+
+
+@users_app.command("reset-password")
+def users_reset_password(
+    username: Annotated[str, typer.Argument(help="Sign-in name.")],
+    password_stdin: PasswordStdin = False,
+    config: ConfigOption = DEFAULT_CONFIG,
+    debug: DebugOption = False,
+) -> None:
+    """Give a user a new password (printed once); their sessions end."""
+    from dspo.users import reset_password
+
+    with _user_guard(debug):
+        issued = reset_password(_users_store(config), username, _password(password_stdin))
+    typer.echo(f"new password for {issued.username}" + (
+        "" if password_stdin else f": {issued.password}"))
+
+
+@users_app.command("list")
+def users_list(config: ConfigOption = DEFAULT_CONFIG, debug: DebugOption = False) -> None:
+    """Every user with role, products, and how they sign in."""
+    from dspo.users import users
+
+    with _user_guard(debug):
+        rows = users(_users_store(config))
+    for u in rows:
+        scope = ", ".join(u.products) or ("all products" if u.role != "stakeholder" else "-")
+        state = " (disabled)" if u.disabled else ""
+        typer.echo(f"{u.username:<20} {u.role:<12} {scope:<30} {u.origin}{state}")
 
 
 def main() -> None:
