@@ -9,7 +9,6 @@ tracker's answer is shown as text, never as HTML.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import dash
@@ -18,8 +17,10 @@ import pandas as pd
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 
 from dashboard.components import format as fmt
-from dashboard.components.panels import card, empty_state
-from dashboard.context import current
+from dashboard.components.panels import card, empty_state, page_header
+from dashboard.components.stats import stat_tile, tile_row
+from dashboard.components.tables import Cell, Column, Row, data_table
+from dashboard.context import PageView, page_view
 from dashboard.services.alerts import (
     DEFAULT_SILENCE,
     AlertsView,
@@ -32,35 +33,30 @@ from dashboard.services.alerts import (
 
 STATE_COLOURS = {"firing": "danger", "pending": "warning", "recovering": "info",
                  "normal": "success"}
+TILES = ("firing", "pending", "recovering", "silenced")
 
 
 def layout(product: str | None = None, **_query: str) -> html.Div:
-    ctx_ = current()
-    selected = ctx_.product(product)
+    page = page_view(product)
     return html.Div([
-        html.H4(f"{selected.name}: alerts", className="mb-3"),
-        dcc.Store(id="alerts-product", data=selected.key),
-        html.Div(_body(selected.key), id="alerts-body"),
+        page_header(f"{page.product.name}: alerts"),
+        dcc.Store(id="alerts-product", data=page.product.key),
+        html.Div(_body(page), id="alerts-body"),
     ])
 
 
-def _body(product_key: str, feedback: str | None = None,
+def _body(page: PageView, feedback: str | None = None,
           refused: SilenceForm | None = None) -> list[Any]:
     """The page's body; `refused` refills the silence form a PO has to correct."""
-    ctx_ = current()
-    product = ctx_.product(product_key)
-    view = build_alerts(ctx_.store, ctx_.config, product, as_of=datetime.now(UTC))
-    tz = ctx_.config.dashboard.timezone
-    counts = view.active["state"].value_counts()
-    tiles = dbc.Row([
-        dbc.Col(_tile(state, int(counts.get(state, 0))), md=3)
-        for state in ("firing", "pending", "recovering")
-    ] + [dbc.Col(_tile("silenced", int(view.active["silenced"].sum())), md=3)],
-        className="mb-3")
+    view = build_alerts(page.context.store, page.context.config, page.product,
+                        as_of=page.now)
+    tz = page.context.config.dashboard.timezone
+    counts = view.counts
     return [
         dbc.Alert(feedback, color="info", id="alerts-feedback", className="py-2")
         if feedback else html.Div(id="alerts-feedback"),
-        tiles,
+        tile_row([stat_tile(state, str(counts[state]), f"alerts-count-{state}")
+                  for state in TILES], md=3),
         _delivery(view, tz),
         card("Active alerts", [_you(), _active_table(view, tz)], "alerts-active"),
         html.Div(className="mb-3"),
@@ -73,13 +69,6 @@ def _body(product_key: str, feedback: str | None = None,
         ]),
         card("History (newest first)", [_history_table(view, tz)], "alerts-history"),
     ]
-
-
-def _tile(state: str, count: int) -> dbc.Card:
-    return dbc.Card(dbc.CardBody([
-        html.Div(state, className="kpi-caption text-uppercase"),
-        html.Div(str(count), className="kpi-figure", **{"data-testid": f"alerts-count-{state}"}),
-    ]))
 
 
 def _delivery(view: AlertsView, tz: str) -> html.Div:
@@ -110,6 +99,11 @@ def _rule(row: pd.Series) -> str:
     return row["rule"] if isinstance(row["rule"], str) else str(row["fingerprint"])
 
 
+def _value(value: float | None) -> str:
+    """An alert's value as the rule saw it: four significant digits."""
+    return "–" if value is None or pd.isna(value) else f"{value:.4g}"
+
+
 def _waiting_line(row: pd.Series, tz: str) -> str:
     due = ("at the next delivery run" if pd.isna(row["next_attempt_at"])
            else f"not before {fmt.local_time(row['next_attempt_at'], tz)}")
@@ -117,7 +111,14 @@ def _waiting_line(row: pd.Series, tz: str) -> str:
     return f"#{row['id']} {_rule(row)}: {_what(row)}, {due}{error}"
 
 
-def _dead_table(view: AlertsView, tz: str) -> html.Table:
+DEAD_COLUMNS = [
+    Column("#"), Column("Rule"), Column("Update"), Column("Attempts", "end"),
+    Column("Last attempt"), Column("Tracker's answer", className="small"),
+    Column("Waiting behind", "end"), Column(""),
+]
+
+
+def _dead_table(view: AlertsView, tz: str) -> dbc.Table | html.Div:
     rows = []
     for _, d in view.dead.iterrows():
         row_id = int(d["id"])
@@ -127,22 +128,13 @@ def _dead_table(view: AlertsView, tz: str) -> html.Table:
             dbc.Button("Discard", size="sm", color="outline-danger",
                        id={"type": "alerts-discard", "row": row_id}),
         ], className="nowrap")
-        rows.append(html.Tr([
-            html.Td(f"#{row_id}"),
-            html.Td(_rule(d)),
-            html.Td(_what(d)),
-            html.Td(str(int(d["attempts"])), className="text-end"),
-            html.Td(fmt.local_time(d["last_attempt_at"], tz)),
-            html.Td(str(d["last_error"] or ""), className="small",
-                    **{"data-testid": f"alerts-dead-answer-{row_id}"}),
-            html.Td(str(d["behind"]), className="text-end"),
-            html.Td(buttons),
-        ], **{"data-testid": f"alerts-dead-{row_id}"}))
-    head = html.Thead(html.Tr([html.Th(h) for h in (
-        "#", "Rule", "Update", "Attempts", "Last attempt", "Tracker's answer", "Waiting behind",
-        "")]))
-    return html.Table([head, html.Tbody(rows)], className="table table-sm mb-0",
-                      **{"data-testid": "alerts-dead-table"})
+        rows.append(Row([
+            f"#{row_id}", _rule(d), _what(d), str(int(d["attempts"])),
+            fmt.local_time(d["last_attempt_at"], tz),
+            Cell(str(d["last_error"] or ""), testid=f"alerts-dead-answer-{row_id}"),
+            str(d["behind"]), buttons,
+        ], testid=f"alerts-dead-{row_id}"))
+    return data_table(DEAD_COLUMNS, rows, testid="alerts-dead-table", className="")
 
 
 def _you() -> html.Div:
@@ -159,6 +151,12 @@ def _labels(labels: dict[str, str]) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
 
 
+ACTIVE_COLUMNS = [
+    Column("Rule"), Column("Labels", className="small"), Column("State"), Column("Since"),
+    Column("Value", "end"), Column("Severity"), Column("Backlog item"), Column("Taken by"),
+]
+
+
 def _active_table(view: AlertsView, tz: str) -> Any:
     if view.active.empty:
         if not view.rules:
@@ -173,24 +171,20 @@ def _active_table(view: AlertsView, tz: str) -> Any:
                  if a["acknowledged_by"] else
                  dbc.Button("Acknowledge", size="sm", color="outline-primary",
                             id={"type": "alerts-ack", "fp": a["fingerprint"]}))
-        rows.append(html.Tr([
-            html.Td([html.Div(a["rule"], className="fw-semibold"),
-                     html.Div(a["summary"] or "", className="small text-muted")]),
-            html.Td(_labels(a["labels"]), className="small"),
-            html.Td(html.Span(state, **{"data-testid": f"alert-state-{a['rule']}"})),
-            html.Td(fmt.ago(a["state_since"], view.as_of),
-                    title=fmt.local_time(a["state_since"], tz)),
-            html.Td("–" if pd.isna(a["last_value"]) else f"{a['last_value']:.4g}",
-                    className="text-end"),
-            html.Td(a["severity"]),
-            html.Td(dcc.Link(item, href=f"/flow?product={view.product.key}")
-                    if a["backlog_key"] else item,
-                    **{"data-testid": f"alert-item-{a['rule']}"}),
-            html.Td(acked),
-        ]))
-    head = html.Thead(html.Tr([html.Th(h) for h in (
-        "Rule", "Labels", "State", "Since", "Value", "Severity", "Backlog item", "Taken by")]))
-    return html.Table([head, html.Tbody(rows)], className="table table-sm mb-0")
+        rows.append([
+            [html.Div(a["rule"], className="fw-semibold"),
+             html.Div(a["summary"] or "", className="small text-muted")],
+            _labels(a["labels"]),
+            html.Span(state, **{"data-testid": f"alert-state-{a['rule']}"}),
+            Cell(fmt.ago(a["state_since"], view.as_of),
+                 title=fmt.local_time(a["state_since"], tz)),
+            _value(a["last_value"]),
+            a["severity"],
+            Cell(dcc.Link(item, href=f"/flow?product={view.product.key}")
+                 if a["backlog_key"] else item, testid=f"alert-item-{a['rule']}"),
+            acked,
+        ])
+    return data_table(ACTIVE_COLUMNS, rows, className="")
 
 
 @dataclass(frozen=True)
@@ -219,30 +213,30 @@ def _silence_form(view: AlertsView, form: SilenceForm) -> Any:
     ])
 
 
+SILENCE_COLUMNS = [Column("Rule"), Column("Labels"), Column("Until"), Column("Reason"),
+                   Column("By")]
+
+
 def _silences_table(view: AlertsView, tz: str) -> Any:
     if view.silences.empty:
         return html.P("No active silence.", className="text-muted mb-0")
-    rows = [html.Tr([
-        html.Td(s["rule"] or "any rule"), html.Td(_labels(s["matchers"] or {}) or "all labels"),
-        html.Td(fmt.local_time(s["ends_at"], tz)), html.Td(s["reason"]),
-        html.Td(s["created_by"]),
-    ]) for _, s in view.silences.iterrows()]
-    head = html.Thead(html.Tr([html.Th(h) for h in ("Rule", "Labels", "Until", "Reason", "By")]))
-    return html.Table([head, html.Tbody(rows)], className="table table-sm mb-0",
-                      **{"data-testid": "alerts-silences-table"})
+    return data_table(SILENCE_COLUMNS, [[
+        s["rule"] or "any rule", _labels(s["matchers"] or {}) or "all labels",
+        fmt.local_time(s["ends_at"], tz), s["reason"], s["created_by"],
+    ] for _, s in view.silences.iterrows()], testid="alerts-silences-table", className="")
+
+
+HISTORY_COLUMNS = [Column("When"), Column("Rule"), Column("Change"), Column("Value", "end"),
+                   Column("Note", className="small text-muted")]
 
 
 def _history_table(view: AlertsView, tz: str) -> Any:
     if view.history.empty:
         return html.P("No alert has changed state yet.", className="text-muted mb-0")
-    rows = [html.Tr([
-        html.Td(fmt.local_time(e["ts"], tz)), html.Td(e["rule"]),
-        html.Td(f"{e['from_state']} → {e['to_state']}"),
-        html.Td("–" if pd.isna(e["value"]) else f"{e['value']:.4g}", className="text-end"),
-        html.Td(e["note"] or "", className="small text-muted"),
-    ]) for _, e in view.history.iterrows()]
-    head = html.Thead(html.Tr([html.Th(h) for h in ("When", "Rule", "Change", "Value", "Note")]))
-    return html.Table([head, html.Tbody(rows)], className="table table-sm mb-0")
+    return data_table(HISTORY_COLUMNS, [[
+        fmt.local_time(e["ts"], tz), e["rule"], f"{e['from_state']} → {e['to_state']}",
+        _value(e["value"]), e["note"] or "",
+    ] for _, e in view.history.iterrows()], className="")
 
 
 @callback(
@@ -265,21 +259,21 @@ def act(ack_clicks: list[int | None], silence_clicks: int | None,
     trigger = ctx.triggered_id
     if trigger is None or not any(t["value"] for t in ctx.triggered):
         return dash.no_update  # type: ignore[no-any-return]
-    store = current().store
-    now = datetime.now(UTC)
+    page = page_view(product)
+    store, now = page.context.store, page.now
     who = str(user or "")
     if trigger == "alerts-silence-submit":
         message, done = silence_rule(store, product, rule, duration, str(reason or ""), who,
                                      now)
         form = None if done else SilenceForm(rule, str(duration or ""), str(reason or ""))
-        return _body(product, message, form)
+        return _body(page, message, form)
     if trigger["type"] == "alerts-retry":
         message = retry_delivery(store, int(trigger["row"]), who, now)
     elif trigger["type"] == "alerts-discard":
         message = discard_delivery(store, int(trigger["row"]), who, now)
     else:
         message = acknowledge(store, str(trigger["fp"]), who, now)
-    return _body(product, message)
+    return _body(page, message)
 
 
 dash.register_page(__name__, path="/alerts", name="Alerts", title="dspo · Alerts", order=5,

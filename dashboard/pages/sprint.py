@@ -8,7 +8,6 @@ so a link opens the same sprint; without one the active sprint is shown, else th
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -16,12 +15,14 @@ from zoneinfo import ZoneInfo
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-import plotly.graph_objects as go
-from dash import dcc, html
+from dash import html
 
 from dashboard.components import format as fmt
-from dashboard.components.panels import GRAPH_CONFIG, card, empty_state
-from dashboard.context import current
+from dashboard.components.graphs import graph_card
+from dashboard.components.panels import card, empty_state, page_header
+from dashboard.components.stats import stat_tile, tile_row
+from dashboard.components.tables import Cell, Column, Row, data_table
+from dashboard.context import page_view
 from dashboard.figures.sprint import burndown_chart, burnup_chart, velocity_chart
 from dashboard.services.sprint import SprintView, build_sprint
 from kpis.carry_over import INTO_SPRINT, TO_BACKLOG
@@ -32,32 +33,37 @@ from kpis.velocity import CLOSED
 
 def layout(product: str | None = None, start: str | None = None, end: str | None = None,
            sprint: str | None = None, **_query: str) -> html.Div:
-    ctx = current()
-    selected = ctx.product(product)
-    view = build_sprint(ctx.store, selected, sprint, as_of=datetime.now(UTC))
-    title = html.H4(f"{selected.name}: sprint", className="mb-0")
+    page = page_view(product, start, end)
+    # A sprint is not cut by the date range: its figures stand as of now.
+    view = build_sprint(page.context.store, page.product, sprint, as_of=page.now)
+    title = f"{page.product.name}: sprint"
     if view.selected is None:
-        return html.Div([title, html.Div(className="mb-3"), empty_state(
+        return html.Div([page_header(title), empty_state(
             "No sprint has started for this product yet.",
             "sources (kind: files, with sprints and history)")])
-    tz = ctx.config.dashboard.timezone
+    tz = page.context.config.dashboard.timezone
     return html.Div([
         _header(view, title, tz, {"product": product, "start": start, "end": end}),
         _tiles(view),
         dbc.Row([
-            dbc.Col(card("Burndown: points remaining", _burndown(view), "sprint-burndown"),
-                    xl=7, className="mb-3"),
+            dbc.Col(graph_card("Burndown: points remaining",
+                               burndown_chart(view.burndown, view.ideal), "sprint-burndown",
+                               caption=BURNDOWN_CAPTION), xl=7, className="mb-3"),
             dbc.Col(card("Burndown events", _events_table(view, tz), "sprint-events"),
                     xl=5, className="mb-3"),
         ]),
         dbc.Row([
-            dbc.Col(card("Burnup: scope and completed", _burnup(view), "sprint-burnup"),
-                    xl=7, className="mb-3"),
+            dbc.Col(graph_card("Burnup: scope and completed",
+                               burnup_chart(view.burndown, view.ideal), "sprint-burnup",
+                               caption=BURNUP_CAPTION), xl=7, className="mb-3"),
             dbc.Col(card("Scope changes after the start", [_changes_table(view, tz)],
                          "sprint-scope-changes"), xl=5, className="mb-3"),
         ]),
         dbc.Row([
-            dbc.Col(card("Velocity and forecast", _velocity(view), "sprint-velocity"),
+            dbc.Col(graph_card("Velocity and forecast",
+                               velocity_chart(view.velocity, view.forecast,
+                                              str(view.selected["name"])),
+                               "sprint-velocity", caption=VELOCITY_CAPTION),
                     xl=7, className="mb-3"),
             dbc.Col(card("Carry-over: what was not done at the close", _carry_over(view, tz),
                          "sprint-carry-over"), xl=5, className="mb-3"),
@@ -66,11 +72,17 @@ def layout(product: str | None = None, start: str | None = None, end: str | None
     ])
 
 
-def _graph(figure: go.Figure) -> dcc.Graph:
-    """A graph as tall as its figure: with `responsive` Plotly sizes to the container, and
-    a container without a height collapses."""
-    return dcc.Graph(figure=figure, config=GRAPH_CONFIG,
-                     style={"height": f"{figure.layout.height or 300}px"})
+BURNDOWN_CAPTION = (
+    "A step at the exact time of each event (the table beside it). Dashed: the ideal line "
+    "from the commitment to 0 over working days (flat at weekends). Markers: items added ▲, "
+    "removed ▼, re-estimated ◆ or reopened ● after the start.")
+BURNUP_CAPTION = (
+    "The gap between scope and completed is the work left; steps in the scope line are "
+    "scope changes, a reopened item steps completed down.")
+VELOCITY_CAPTION = (
+    "Commitment vs completed per sprint (the active sprint hatched: completed so far), the "
+    "mean of the last 3 closed sprints, and the next sprint's likely points with its "
+    "p10–p90 range.")
 
 
 def _day(ts: Any, tz: str) -> str:
@@ -78,14 +90,23 @@ def _day(ts: Any, tz: str) -> str:
         ZoneInfo(tz)).strftime("%a %d %b")
 
 
-def _header(view: SprintView, title: html.H4, tz: str, query: dict[str, str | None]
-            ) -> dbc.Row:
+def _when(ts: Any, tz: str) -> str:
+    return "" if ts is None or pd.isna(ts) else pd.Timestamp(ts).tz_convert(
+        ZoneInfo(tz)).strftime("%d %b %H:%M")
+
+
+def _signed(change: float) -> str:
+    return f"{change:+g}" if change else "0"
+
+
+def _header(view: SprintView, title: str, tz: str, query: dict[str, str | None]) -> dbc.Row:
+    """The title, the sprint's state, dates and goal, and the sprint selector beside them."""
     row = view.selected
     assert row is not None
     state = str(row["state"])
     return dbc.Row([
         dbc.Col([
-            title,
+            html.H4(title, className="mb-0"),
             html.Div([
                 dbc.Badge(state, color="primary" if state == "active" else "secondary",
                           className="me-2"),
@@ -119,124 +140,76 @@ def _selector(view: SprintView, query: dict[str, str | None]) -> dbc.DropdownMen
                             align_end=True, toggle_class_name="border")
 
 
-def _tile(label: str, value: str, testid: str, caption: str | list[Any] = "") -> dbc.Col:
-    return dbc.Col(dbc.Card(dbc.CardBody([
-        html.Div(label, className="kpi-caption"),
-        html.Div([html.Span(value, className="kpi-figure", **{"data-testid": testid}),
-                  html.Span(" pts", className="kpi-caption")]),
-        html.Div(caption, className="kpi-caption"),
-    ], className="py-2")), className="mb-3", xs=6, md=4, xl=True)
-
-
 def _tiles(view: SprintView) -> dbc.Row:
     row = view.selected
     assert row is not None
     active = row["state"] == "active"
-    first = view.burndown["scope"].iloc[0] if len(view.burndown) else None
-    changes = len(view.scope_changes)
-    forecast = view.forecast
+    changes = view.scope_change_count
     tiles = [
-        _tile("Commitment", fmt.points(row["commitment"]), "sprint-commitment",
-              "estimates of the items in the sprint at its start"),
-        _tile("Completed so far" if active else "Completed", fmt.points(row["completed"]),
-              "sprint-completed", "points of done items, items added after the start included"),
-        _tile("Remaining", fmt.points(view.remaining), "sprint-remaining",
-              "now" if active else "at the close: the carry-over"),
-        _tile("Scope now" if active else "Scope at the close", fmt.points(view.scope_now),
-              "sprint-scope",
-              [f"from {fmt.points(first)} at the start, ",
-               html.Span(str(changes), **{"data-testid": "sprint-scope-change-count"}),
-               f" change{'s' if changes != 1 else ''}"]),
+        stat_tile("Commitment", fmt.points(row["commitment"]), "sprint-commitment",
+                  "estimates of the items in the sprint at its start", unit="pts"),
+        stat_tile("Completed so far" if active else "Completed", fmt.points(row["completed"]),
+                  "sprint-completed",
+                  "points of done items, items added after the start included", unit="pts"),
+        stat_tile("Remaining", fmt.points(view.remaining), "sprint-remaining",
+                  "now" if active else "at the close: the carry-over", unit="pts"),
+        stat_tile("Scope now" if active else "Scope at the close", fmt.points(view.scope_now),
+                  "sprint-scope",
+                  [f"from {fmt.points(view.scope_at_start)} at the start, ",
+                   html.Span(str(changes), **{"data-testid": "sprint-scope-change-count"}),
+                   f" change{'s' if changes != 1 else ''}"], unit="pts"),
+        _forecast_tile(view),
     ]
-    if forecast is None:
-        tiles.append(_tile("Next sprint forecast", "–", "sprint-forecast-likely",
-                           "needs one closed sprint"))
-    else:
-        low, likely, high = forecast
-        tiles.append(_tile("Next sprint forecast", fmt.points(likely), "sprint-forecast-likely", [
-            "likely; range ", html.Span(fmt.points(low), **{"data-testid": "sprint-forecast-low"}),
-            "–", html.Span(fmt.points(high), **{"data-testid": "sprint-forecast-high"}),
-            f" (p10–p90 of the last {view.forecast_sprints} closed sprints)"]))
-    return dbc.Row(tiles, className="g-3")
+    return tile_row(tiles, xs=6, md=4, xl=True)
 
 
-def _burndown(view: SprintView) -> list[Any]:
-    return [
-        html.Div("A step at the exact time of each event (the table beside it). Dashed: the "
-                 "ideal line from the commitment to 0 over working days (flat at weekends). "
-                 "Markers: items added ▲, removed ▼, re-estimated ◆ or reopened ● after "
-                 "the start.", className="kpi-caption"),
-        _graph(burndown_chart(view.burndown, view.ideal)),
-    ]
+def _forecast_tile(view: SprintView) -> dbc.Card:
+    if view.forecast is None:
+        return stat_tile("Next sprint forecast", "–", "sprint-forecast-likely",
+                         "needs one closed sprint", unit="pts")
+    low, likely, high = view.forecast
+    return stat_tile("Next sprint forecast", fmt.points(likely), "sprint-forecast-likely", [
+        "likely; range ", html.Span(fmt.points(low), **{"data-testid": "sprint-forecast-low"}),
+        "–", html.Span(fmt.points(high), **{"data-testid": "sprint-forecast-high"}),
+        f" (p10–p90 of the last {view.forecast_sprints} closed sprints)"], unit="pts")
 
 
-def _burnup(view: SprintView) -> list[Any]:
-    return [
-        html.Div("The gap between scope and completed is the work left; steps in the scope "
-                 "line are scope changes, a reopened item steps completed down.",
-                 className="kpi-caption"),
-        _graph(burnup_chart(view.burndown, view.ideal)),
-    ]
-
-
-def _when(ts: Any, tz: str) -> str:
-    return pd.Timestamp(ts).tz_convert(ZoneInfo(tz)).strftime("%d %b %H:%M")
-
-
-def _signed(change: float) -> str:
-    return f"{change:+g}" if change else "0"
+EVENT_COLUMNS = [
+    Column("When", className="nowrap"), Column("Item", className="nowrap"),
+    Column("Event", className="nowrap"), Column("Change", "end"),
+    Column("Remaining", "end", "fw-semibold"),
+]
 
 
 def _events_table(view: SprintView, tz: str) -> list[Any]:
     """Every row of the burndown: the change it made and the points remaining after it."""
-    rows = [html.Tr([
-        html.Td(_when(r.ts, tz), className="nowrap"),
-        html.Td("" if r.item_key is None or pd.isna(r.item_key) else str(r.item_key),
-                className="nowrap"),
-        html.Td(str(r.event), className="nowrap"),
-        html.Td(f"{r.change:g}" if r.event == "start" else _signed(r.change),
-                className="text-end"),
-        html.Td(f"{r.remaining:g}", className="text-end fw-semibold"),
-    ], **{"data-testid": f"sprint-event-{i}"})
-        for i, r in enumerate(view.burndown.itertuples(index=False))]
-    head = html.Thead(html.Tr([html.Th("When"), html.Th("Item"), html.Th("Event"),
-                               html.Th("Change", className="text-end"),
-                               html.Th("Remaining", className="text-end")]))
+    rows = [Row([
+        _when(r.ts, tz),
+        "" if r.item_key is None or pd.isna(r.item_key) else str(r.item_key),
+        str(r.event),
+        f"{r.change:g}" if r.event == "start" else _signed(r.change),
+        f"{r.remaining:g}",
+    ], testid=f"sprint-event-{i}") for i, r in enumerate(view.burndown.itertuples(index=False))]
     return [
         html.Div("Change: what the event did to the points remaining (done −, reopened +, "
                  "added +, removed −, re-estimated ±; 0 for an unestimated or done item).",
                  className="kpi-caption mb-1"),
-        html.Div(html.Table([head, html.Tbody(rows)],
-                            className="table table-sm sources-table small mb-0",
-                            **{"data-testid": "sprint-events-table"}),
-                 style={"maxHeight": "300px", "overflow": "auto"}),
+        data_table(EVENT_COLUMNS, rows, testid="sprint-events-table",
+                   className="sources-table small", max_height=300),
     ]
 
 
-def _velocity(view: SprintView) -> list[Any]:
-    return [
-        html.Div("Commitment vs completed per sprint (the active sprint hatched: completed so "
-                 "far), the mean of the last 3 closed sprints, and the next sprint's likely "
-                 "points with its p10–p90 range.", className="kpi-caption"),
-        _graph(velocity_chart(view.velocity, view.forecast,
-                                        str(view.selected["name"]) if view.selected is not None
-                                        else None)),
-    ]
+CHANGE_COLUMNS = [Column("When", className="nowrap"), Column("Item", className="nowrap"),
+                  Column("Change", className="nowrap"), Column("Points", "end")]
 
 
-def _changes_table(view: SprintView, tz: str) -> html.Table | html.P:
+def _changes_table(view: SprintView, tz: str) -> dbc.Table | html.Div | html.P:
     changes = view.scope_changes
     if changes.empty:
         return html.P("No scope change since the start.", className="text-muted mb-0")
-    rows = [html.Tr([
-        html.Td(_when(r.ts, tz), className="nowrap"),
-        html.Td(str(r.item_key), className="nowrap"), html.Td(str(r.change), className="nowrap"),
-        html.Td(_signed(r.points_delta), className="text-end"),
-    ]) for r in changes.itertuples(index=False)]
-    head = html.Thead(html.Tr([html.Th("When"), html.Th("Item"), html.Th("Change"),
-                               html.Th("Points", className="text-end")]))
-    return html.Table([head, html.Tbody(rows)], className="table table-sm sources-table mb-0",
-                      **{"data-testid": "sprint-scope-changes-table"})
+    return data_table(CHANGE_COLUMNS, [
+        [_when(r.ts, tz), str(r.item_key), str(r.change), _signed(r.points_delta)]
+        for r in changes.itertuples(index=False)], testid="sprint-scope-changes-table")
 
 
 def _went_to(r: Any, sprint_name: str) -> str:
@@ -245,6 +218,10 @@ def _went_to(r: Any, sprint_name: str) -> str:
     if r.destination == TO_BACKLOG:
         return "backlog"
     return f"stayed in {sprint_name}"
+
+
+CARRIED_COLUMNS = [Column("Item", className="nowrap"), Column("Points", "end"),
+                   Column("Went to"), Column("Moved", className="nowrap text-muted")]
 
 
 def _carry_over(view: SprintView, tz: str) -> list[Any]:
@@ -257,50 +234,42 @@ def _carry_over(view: SprintView, tz: str) -> list[Any]:
                            f"carry-over ({fmt.points(view.remaining)} pts remain now).",
                            className="text-muted small mb-2"))
     else:
-        carried = view.carried
+        count = view.carried_count
         body.append(html.Div([
-            f"{name} left {len(carried)} item{'s' if len(carried) != 1 else ''}, ",
-            html.Span(fmt.points(float(carried["points"].sum())),
-                      **{"data-testid": "sprint-carry-total"}),
+            f"{name} left {count} item{'s' if count != 1 else ''}, ",
+            html.Span(fmt.points(view.carried_points), **{"data-testid": "sprint-carry-total"}),
             " pts undone at its close (its remaining then).",
         ], className="small mb-1"))
-        if len(carried):
-            rows = [html.Tr([
-                html.Td(str(r.item_key), className="nowrap"),
-                html.Td(fmt.points(r.points), className="text-end"),
-                html.Td(_went_to(r, name), **{"data-testid": f"sprint-carried-to-{r.item_key}"}),
-                html.Td("" if pd.isna(r.moved) else _when(r.moved, tz),
-                        className="nowrap text-muted"),
-            ]) for r in carried.itertuples(index=False)]
-            head = html.Thead(html.Tr([html.Th("Item"), html.Th("Points", className="text-end"),
-                                       html.Th("Went to"), html.Th("Moved")]))
-            body.append(html.Table([head, html.Tbody(rows)],
-                                   className="table table-sm sources-table small mb-3",
-                                   **{"data-testid": "sprint-carried-table"}))
+        if count:
+            body.append(html.Div(data_table(CARRIED_COLUMNS, [[
+                str(r.item_key), fmt.points(r.points),
+                Cell(_went_to(r, name), testid=f"sprint-carried-to-{r.item_key}"),
+                _when(r.moved, tz),
+            ] for r in view.carried.itertuples(index=False)],
+                testid="sprint-carried-table", className="sources-table small"),
+                className="mb-3"))
     body.append(_carry_by_sprint(view))
     return body
 
 
-def _carry_by_sprint(view: SprintView) -> html.Table | html.P:
+CARRY_COLUMNS = [
+    Column("Closed sprint", className="nowrap"), Column("Items", "end"),
+    Column("Points", "end", "fw-semibold"), Column("→ sprint", "end"),
+    Column("→ backlog", "end"), Column("stayed", "end"),
+]
+
+
+def _carry_by_sprint(view: SprintView) -> dbc.Table | html.Div | html.P:
     carried = view.carry_over
     if carried.empty:
         return html.P("No sprint has closed yet.", className="text-muted mb-0")
-    rows = [html.Tr([
-        html.Td(str(r.sprint_name), className="nowrap"),
-        html.Td(str(r.items), className="text-end",
-                **{"data-testid": f"sprint-carry-items-{r.sprint}"}),
-        html.Td(fmt.points(r.points), className="text-end fw-semibold",
-                **{"data-testid": f"sprint-carry-points-{r.sprint}"}),
-        html.Td(fmt.points(r.into_sprints), className="text-end"),
-        html.Td(fmt.points(r.to_backlog), className="text-end"),
-        html.Td(fmt.points(r.stayed), className="text-end"),
-    ]) for r in carried.iloc[::-1].itertuples(index=False)]
-    head = html.Thead(html.Tr([html.Th(text, className=f"{align} nowrap") for text, align in (
-        ("Closed sprint", ""), ("Items", "text-end"), ("Points", "text-end"),
-        ("→ sprint", "text-end"), ("→ backlog", "text-end"), ("stayed", "text-end"))]))
-    return html.Table([head, html.Tbody(rows)],
-                      className="table table-sm sources-table small mb-0",
-                      **{"data-testid": "sprint-carry-by-sprint"})
+    return data_table(CARRY_COLUMNS, [[
+        str(r.sprint_name),
+        Cell(str(r.items), testid=f"sprint-carry-items-{r.sprint}"),
+        Cell(fmt.points(r.points), testid=f"sprint-carry-points-{r.sprint}"),
+        fmt.points(r.into_sprints), fmt.points(r.to_backlog), fmt.points(r.stayed),
+    ] for r in carried.iloc[::-1].itertuples(index=False)],
+        testid="sprint-carry-by-sprint", className="sources-table small")
 
 
 def _report_row(view: SprintView) -> list[dbc.Row]:
@@ -315,29 +284,27 @@ def _report_row(view: SprintView) -> list[dbc.Row]:
     ])]
 
 
+REPORT_COLUMNS = [Column("Points"), Column("Jira", "end"), Column("dspo", "end"),
+                  Column("dspo − Jira", "end")]
+
+
 def _report_table(report: SprintComparison) -> list[Any]:
     rows = []
     for r in report.figures.itertuples(index=False):
         differs = pd.notna(r.difference) and abs(r.difference) > 1e-9
-        rows.append(html.Tr([
-            html.Td(LABELS[r.figure].capitalize()),
-            html.Td(fmt.points(r.jira), className="text-end",
-                    **{"data-testid": f"sprint-report-jira-{r.figure}"}),
-            html.Td(fmt.points(r.dspo), className="text-end",
-                    **{"data-testid": f"sprint-report-dspo-{r.figure}"}),
-            html.Td("–" if pd.isna(r.difference) else f"{r.difference:+.1f}",
-                    className="text-end" + (" fw-semibold text-danger" if differs else ""),
-                    **{"data-testid": f"sprint-report-diff-{r.figure}"}),
-        ]))
-    head = html.Thead(html.Tr([html.Th("Points"), html.Th("Jira", className="text-end"),
-                               html.Th("dspo", className="text-end"),
-                               html.Th("dspo − Jira", className="text-end")]))
+        rows.append([
+            LABELS[r.figure].capitalize(),
+            Cell(fmt.points(r.jira), testid=f"sprint-report-jira-{r.figure}"),
+            Cell(fmt.points(r.dspo), testid=f"sprint-report-dspo-{r.figure}"),
+            Cell("–" if pd.isna(r.difference) else f"{r.difference:+.1f}",
+                 testid=f"sprint-report-diff-{r.figure}",
+                 className="fw-semibold text-danger" if differs else ""),
+        ])
     return [
         html.Div("Jira's figures from its sprint report (committed: the estimates at the "
                  "start of the issues there at the start); dspo's rebuilt from each item's "
                  "history with the velocity and burndown rules.", className="kpi-caption"),
-        html.Table([head, html.Tbody(rows)], className="table table-sm sources-table mb-0",
-                   **{"data-testid": "sprint-report-table"}),
+        data_table(REPORT_COLUMNS, rows, testid="sprint-report-table"),
     ]
 
 

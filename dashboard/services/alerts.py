@@ -36,6 +36,14 @@ class AlertsView:
     dead: pd.DataFrame  # dead letters, oldest first, with `behind`: rows waiting for each
     waiting: pd.DataFrame  # pending deliveries, oldest first (next_attempt_at, last_error)
 
+    @property
+    def counts(self) -> dict[str, int]:
+        """Active alerts per state (firing, pending, recovering), and how many of them are
+        silenced: a silenced alert still counts in its state."""
+        per_state = self.active["state"].value_counts()
+        counts = {state: int(per_state.get(state, 0)) for state in ACTIVE_STATES}
+        return counts | {"silenced": int(self.active["silenced"].sum())}
+
 
 def build_alerts(store: Store, config: DspoConfig, product: ProductConfig, *,
                  as_of: datetime) -> AlertsView:

@@ -55,6 +55,25 @@ class SprintView:
     def scope_now(self) -> float | None:
         return None if self.burndown.empty else float(self.burndown["scope"].iloc[-1])
 
+    @property
+    def scope_at_start(self) -> float | None:
+        """The scope the burndown starts from (the commitment)."""
+        return None if self.burndown.empty else float(self.burndown["scope"].iloc[0])
+
+    @property
+    def scope_change_count(self) -> int:
+        return len(self.scope_changes)
+
+    @property
+    def carried_count(self) -> int:
+        """Items the sprint shown left undone at its close (0 while it is open)."""
+        return len(self.carried)
+
+    @property
+    def carried_points(self) -> float:
+        """Their points: the sprint's remaining at its close."""
+        return float(self.carried["points"].sum())
+
 
 def default_sprint(velocity: pd.DataFrame, wanted: str | None) -> str | None:
     """The sprint named in the URL if it has started; else the active one; else the last."""

@@ -66,6 +66,20 @@ def test_dead_letters_and_what_waits(store):
         [("dau-low", "resolve"), ("mau-low", "create")]
 
 
+def test_the_tiles_count_active_alerts_per_state_and_silenced(store):
+    """The world of `_world` as of T0 + 3 min: dau-low resolved at T0 + 2 min (its DAU back
+    at 150), wau-low and mau-low still firing (50 < 100), nothing pending or recovering.
+    Silencing wau-low leaves it firing: 2 firing, 1 of them silenced."""
+    cfg = _world(store)
+    view = build_alerts(store, cfg, cfg.products[0], as_of=T0 + 3 * MIN)
+    assert view.counts == {"firing": 2, "pending": 0, "recovering": 0, "silenced": 0}
+    message, done = silence_rule(store, "churn", "wau-low", "1h", "deploy", "ana",
+                                 T0 + 3 * MIN)
+    assert done, message
+    view = build_alerts(store, cfg, cfg.products[0], as_of=T0 + 4 * MIN)
+    assert view.counts == {"firing": 2, "pending": 0, "recovering": 0, "silenced": 1}
+
+
 def test_retry_and_discard_messages(store):
     cfg = _world(store)
     view = build_alerts(store, cfg, cfg.products[0], as_of=T0 + 3 * MIN)

@@ -38,6 +38,7 @@ def test_closed_sprint_events_tiles_and_carry_over(seeded: Store) -> None:
     # completed: EV-1 3 + EV-6 3 = 6; remaining at the close: EV-2 8 + EV-4 1 + EV-5 2 = 11
     assert (view.selected["commitment"], view.selected["completed"]) == (14.0, 6.0)
     assert (view.remaining, view.scope_now) == (11.0, 17.0)  # scope 14 + 3 (EV-2 5 -> 8)
+    assert view.scope_at_start == 14.0  # the scope the burndown starts from: the commitment
     events = [(r.ts, r.item_key, r.event, r.change, r.remaining)
               for r in view.burndown.itertuples(index=False)]
     assert events == [
@@ -53,11 +54,14 @@ def test_closed_sprint_events_tiles_and_carry_over(seeded: Store) -> None:
     ]
     assert list(view.scope_changes["change"]) == ["reopened", "re-estimated", "added",
                                                   "removed"]
+    assert view.scope_change_count == 4  # the four rows above: the tile's "4 changes"
     # carry-over = remaining at the close, each item with where it went
     went = [(r.item_key, r.points, r.destination, r.to_sprint_name)
             for r in view.carried.itertuples(index=False)]
     assert went == [("EV-2", 8.0, "sprint", "Sprint 32"), ("EV-4", 1.0, "backlog", None),
                     ("EV-5", 2.0, "stayed", None)]
+    # the sentence above the table: 3 items, EV-2 8 + EV-4 1 + EV-5 2 = 11 pts undone
+    assert (view.carried_count, view.carried_points) == (3, 11.0)
     summary = view.carry_over.set_index("sprint").loc["31"]
     assert (summary["items"], summary["points"], summary["into_sprints"],
             summary["to_backlog"], summary["stayed"], summary["sprint_name"]) == (
@@ -72,4 +76,5 @@ def test_active_sprint_has_no_carry_over_yet(seeded: Store) -> None:
     assert (view.selected["commitment"], view.remaining) == (8.0, 8.0)
     assert list(view.burndown["event"]) == ["start", "now"]
     assert view.carried.empty
+    assert (view.carried_count, view.carried_points) == (0, 0.0)
     assert list(view.carry_over["sprint"]) == ["31"]
