@@ -12,6 +12,8 @@ from dash import Dash, dcc, html
 
 from config.schema import DspoConfig
 from dashboard import pages
+from dashboard.auth import form_token, install_auth
+from dashboard.auth.principal import current
 from dashboard.context import DashboardContext, install
 from dashboard.reports import register_reports
 from dashboard.shell import navbar
@@ -34,10 +36,18 @@ def create_app(config: DspoConfig, store: Store) -> Dash:
     for module in pkgutil.iter_modules(pages.__path__):
         import_module(f"{pages.__name__}.{module.name}")
     install(app.server, DashboardContext(config, store))
+    install_auth(app.server, config, store)
     register_reports(app.server, config)
-    app.layout = html.Div([
-        dcc.Location(id="url", refresh="callback-nav"),
-        navbar(config, list(dash.page_registry.values())),
-        dbc.Container(dash.page_container, fluid=True, className="pb-4"),
-    ])
+
+    def layout() -> html.Div:
+        """Per request: the navigation shows what this principal may open."""
+        principal = current()
+        token = form_token() if principal.kind == "user" else None
+        return html.Div([
+            dcc.Location(id="url", refresh="callback-nav"),
+            navbar(config, list(dash.page_registry.values()), principal, token),
+            dbc.Container(dash.page_container, fluid=True, className="pb-4"),
+        ])
+
+    app.layout = layout
     return app

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import flask
 
 from config.schema import DspoConfig, ProductConfig
+from dashboard.auth.principal import current as current_principal
 from dashboard.filters import DateRange, date_range
 from store.db import Store
 
@@ -23,12 +24,21 @@ class DashboardContext:
     config: DspoConfig
     store: Store
 
+    def products(self) -> list[ProductConfig]:
+        """The products the signed-in principal looks after (all, outside a request)."""
+        principal = current_principal()
+        if not principal.signed_in:
+            return list(self.config.products)
+        return [p for p in self.config.products if principal.sees_product(p.key)]
+
     def product(self, key: str | None) -> ProductConfig:
-        """The product named in the URL, or the first one when none or an unknown one is."""
-        for product in self.config.products:
+        """The product named in the URL, or the first the principal looks after when none
+        or an unknown one is (the guard has refused a product they may not see)."""
+        visible = self.products() or list(self.config.products)
+        for product in visible:
             if product.key == key:
                 return product
-        return self.config.products[0]
+        return visible[0]
 
 
 def install(server: flask.Flask, context: DashboardContext) -> None:

@@ -17,6 +17,7 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -67,3 +68,35 @@ def serving(config: Path, env: Mapping[str, str], log: Path, port: int | None = 
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
+
+
+def ensure_user(config: Path, env: Mapping[str, str], username: str = "e2e",
+                role: str = "admin") -> tuple[str, str]:
+    """A user of the config's store with a fresh password: (username, password).
+
+    The browser tests and the screenshot script sign in as this user, through the same
+    sign-in form a person uses.
+    """
+    from config.loader import load_config
+    from dspo.users import add, reset_password
+    from store.db import Store
+    from store.people import find_user
+
+    store = Store(load_config(config, env={**os.environ, **env}).store.url)
+    try:
+        store.upgrade()
+        with store.session() as s:
+            exists = find_user(s, username) is not None
+        issued = reset_password(store, username) if exists else add(store, username, role)
+    finally:
+        store.dispose()
+    return issued.username, issued.password
+
+
+def sign_in(page: Any, base_url: str, username: str, password: str) -> None:
+    """Sign a Playwright page in through the sign-in form."""
+    page.goto(base_url.rstrip("/") + "/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#signin")
+    page.wait_for_url(lambda url: "/login" not in url, timeout=30_000)

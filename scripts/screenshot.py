@@ -14,7 +14,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from dspo.devserver import CHROMIUM, CHROMIUM_ARGS, serving
+from dspo.devserver import CHROMIUM, CHROMIUM_ARGS, ensure_user, serving, sign_in
 
 ROOT = Path(__file__).resolve().parent.parent
 # file name -> (path and query, selector that tells the page is drawn)
@@ -47,10 +47,12 @@ def main() -> None:
                    env={**os.environ, **env})
     args.out.mkdir(parents=True, exist_ok=True)
     shots = {k: v for k, v in SHOTS.items() if not args.only or k in args.only}
+    username, password = ensure_user(ROOT / "config" / "demo.yaml", env, "screenshots", "admin")
     with serving(ROOT / "config" / "demo.yaml", env, args.out / ".serve.log") as url, \
             sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
+        sign_in(page, url, username, password)
         for name, (path, ready) in shots.items():
             page.goto(url.rstrip("/") + path)
             page.wait_for_selector(ready, timeout=30_000)

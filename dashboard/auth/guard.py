@@ -144,11 +144,15 @@ def _products_in_search(search: Any) -> list[str]:
 
 
 def _products_in_body(body: dict[str, Any]) -> Iterator[str]:
+    """Every product a callback names: in a `search` (the URL's query), the product
+    selector, or any component whose id ends in `-product` (a page's stored product)."""
     for item in _values(body):
         if item.get("property") == "search":
             yield from _products_in_search(item.get("value"))
-        if item.get("id") == "filter-product" and isinstance(item.get("value"), str):
-            yield item["value"]
+        component, value = item.get("id"), item.get("value", item.get("data"))
+        if isinstance(component, str) and component.endswith("product") \
+                and isinstance(value, str):
+            yield value
 
 
 def _kpi_slug(body: dict[str, Any]) -> str | None:

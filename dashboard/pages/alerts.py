@@ -14,8 +14,10 @@ from typing import Any
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html
+from dash import ALL, Input, Output, State, ctx, dcc, html
 
+from dashboard.auth.access import callback
+from dashboard.auth.principal import current
 from dashboard.components import format as fmt
 from dashboard.components.panels import card, empty_state, page_header
 from dashboard.components.stats import stat_tile, tile_row
@@ -138,13 +140,9 @@ def _dead_table(view: AlertsView, tz: str) -> dbc.Table | html.Div:
 
 
 def _you() -> html.Div:
-    return html.Div([
-        html.Label("Your name (recorded with acknowledgements and silences)",
-                   className="kpi-caption me-2"),
-        dcc.Input(id="alerts-user", type="text", placeholder="e.g. Ana", debounce=False,
-                  persistence=True, className="form-control form-control-sm",
-                  style={"maxWidth": "220px", "display": "inline-block"}),
-    ], className="mb-2")
+    who = current().username or "?"
+    return html.Div(f"Acknowledgements and silences are recorded as {who} (signed in).",
+                    className="kpi-caption mb-2", id="alerts-you")
 
 
 def _labels(labels: dict[str, str]) -> str:
@@ -245,23 +243,25 @@ def _history_table(view: AlertsView, tz: str) -> Any:
     Input("alerts-silence-submit", "n_clicks"),
     Input({"type": "alerts-retry", "row": ALL}, "n_clicks"),
     Input({"type": "alerts-discard", "row": ALL}, "n_clicks"),
-    State("alerts-user", "value"),
     State("alerts-silence-rule", "value"),
     State("alerts-silence-for", "value"),
     State("alerts-silence-reason", "value"),
     State("alerts-product", "data"),
     prevent_initial_call=True,
+    page="/alerts",
+    action=True,
 )
 def act(ack_clicks: list[int | None], silence_clicks: int | None,
-        retry_clicks: list[int | None], discard_clicks: list[int | None], user: str | None,
+        retry_clicks: list[int | None], discard_clicks: list[int | None],
         rule: str | None, duration: object, reason: str | None, product: str) -> list[Any]:
-    """Run the clicked action, then re-render from the store (a new page shows it too)."""
+    """Run the clicked action as the signed-in user (the guard has checked the role and
+    the product), then re-render from the store (a new page shows it too)."""
     trigger = ctx.triggered_id
     if trigger is None or not any(t["value"] for t in ctx.triggered):
         return dash.no_update  # type: ignore[no-any-return]
     page = page_view(product)
     store, now = page.context.store, page.now
-    who = str(user or "")
+    who = current().actor
     if trigger == "alerts-silence-submit":
         message, done = silence_rule(store, product, rule, duration, str(reason or ""), who,
                                      now)

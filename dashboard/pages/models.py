@@ -12,8 +12,9 @@ from urllib.parse import parse_qs, urlencode
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input, Output, State, ctx, dcc, html, no_update
 
+from dashboard.auth.access import callback
 from dashboard.components import format as fmt
 from dashboard.components.graphs import graph, sparkline
 from dashboard.components.panels import card, empty_state, page_header, status_badge
@@ -179,6 +180,7 @@ def _versions(model: ModelView) -> dbc.Table | html.Div:
     State("models-shown", "data"),
     State("url", "search"),
     prevent_initial_call=True,
+    page="/models",
 )
 def choose(model: str | None, metric: str | None, shown: dict[str, str | None],
            search: str | None) -> str:

@@ -7,8 +7,9 @@ from typing import Any
 import dash
 import dash_bootstrap_components as dbc
 import dash_cytoscape as cyto
-from dash import Input, Output, callback, html
+from dash import Input, Output, html
 
+from dashboard.auth.access import callback
 from dashboard.components.panels import card, empty_state, page_header
 from dashboard.context import page_view
 from dashboard.figures.product_map import KIND_COLOURS, KIND_LABELS, STYLESHEET
@@ -54,7 +55,7 @@ def layout(product: str | None = None, start: str | None = None, end: str | None
 
 
 @callback(Output("url", "href", allow_duplicate=True), Input("map-graph", "tapNodeData"),
-          prevent_initial_call=True)
+          prevent_initial_call=True, page="/map")
 def open_node(node: dict[str, Any] | None) -> str:
     if not node or not node.get("href"):
         return dash.no_update  # type: ignore[no-any-return]

@@ -8,6 +8,7 @@ that is a failure: CI must run them.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from signin import signed_in
 
 from dspo.devserver import CHROMIUM, CHROMIUM_ARGS, serving
 
@@ -27,6 +29,12 @@ class DemoWorld:
     folder: Path
     env: dict[str, str]
     collect_output: str
+    users: dict[str, str]  # the demo users `dspo demo` printed, with their passwords
+
+
+def printed_users(output: str) -> dict[str, str]:
+    """'  po           po           password: Xy...' lines of `dspo demo`'s output."""
+    return dict(re.findall(r"^\s+(\S+)\s+\S+\s+password: (\S+)$", output, re.M))
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +47,9 @@ def demo_world(tmp_path_factory: pytest.TempPathFactory) -> DemoWorld:
         capture_output=True, text=True, timeout=600, cwd=ROOT,
     )
     assert out.returncode == 0, f"dspo demo failed:\n{out.stdout}\n{out.stderr}"
-    return DemoWorld(folder, env, out.stdout + out.stderr)
+    users = printed_users(out.stdout)
+    assert set(users) == {"po", "stakeholder"}, out.stdout
+    return DemoWorld(folder, env, out.stdout + out.stderr, users)
 
 
 @pytest.fixture(scope="session")
@@ -89,8 +99,17 @@ def demo_store(demo_env: None):  # type: ignore[no-untyped-def]
     store.dispose()
 
 
+@pytest.fixture(scope="session")
+def demo_context(browser, dashboard_url: str, demo_world: DemoWorld):  # type: ignore[no-untyped-def]
+    """A browser context signed in as the demo's PO, shared by the demo-world tests."""
+    page = signed_in(browser, dashboard_url, "po", demo_world.users["po"])
+    page.close()
+    yield page.context
+    page.context.close()
+
+
 @pytest.fixture
-def open_page(browser, dashboard_url: str):  # type: ignore[no-untyped-def]
+def open_page(demo_context, dashboard_url: str):  # type: ignore[no-untyped-def]
     """open_page("/sprint?product=churn", "#sprint-burndown") -> (page, console_errors).
 
     Waits for the given selector; collects console errors and uncaught exceptions so a test
@@ -99,7 +118,7 @@ def open_page(browser, dashboard_url: str):  # type: ignore[no-untyped-def]
     opened = []
 
     def _open(path: str, ready: str):  # type: ignore[no-untyped-def]
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page = demo_context.new_page()
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))

@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import yaml
 from fake_webhook import FakeSlackWebhook
+from signin import page_for, serving
 
 from alerts import engine
 from alerts.delivery import build_sinks, deliver, retry_policies
 from config.schema import DspoConfig
-from dspo.devserver import serving
 from store import queries
 from store import records as r
 from store.db import Store
@@ -71,13 +71,11 @@ def test_acknowledge_and_silence_from_the_page(open_page, demo_store) -> None:  
     page, errors = open_page("/alerts?product=churn", "#alerts-active")
     assert page.inner_text("[data-testid=alerts-count-firing]") == "1"
     assert page.inner_text(f"[data-testid=alert-item-{RULE}]") == "ALERT-1"
-    page.get_by_role("button", name="Acknowledge").click()  # no name: refused
-    page.wait_for_selector("#alerts-feedback:has-text('Type your name')")
-    assert _alert(demo_store)["acknowledged_by"] is None
-    page.fill("#alerts-user", "Ana")
+    # recorded as the signed-in user (the demo's PO), not a name typed into the page
+    assert "recorded as po" in page.inner_text("#alerts-you")
     page.get_by_role("button", name="Acknowledge").click()
-    page.wait_for_selector("#alerts-feedback:has-text('Acknowledged by Ana')")
-    assert _alert(demo_store)["acknowledged_by"] == "Ana"
+    page.wait_for_selector("#alerts-feedback:has-text('Acknowledged by po')")
+    assert _alert(demo_store)["acknowledged_by"] == "po"
     _choose_rule(page, RULE)
     page.fill("#alerts-silence-reason", "retraining on post-drift data")
     page.click("#alerts-silence-submit")
@@ -148,7 +146,7 @@ def _state(store: Store, row: int) -> dict:  # type: ignore[type-arg]
 def test_dead_letters_retry_discard_and_silence_checks(browser, outbox_world) -> None:  # type: ignore[no-untyped-def]
     url, store = outbox_world
     assert [_state(store, i)["state"] for i in (1, 2, 3)] == ["dead", "pending", "dead"]
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page = page_for(browser, outbox_world[0], {"width": 1400, "height": 900})
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -168,10 +166,6 @@ def test_dead_letters_retry_discard_and_silence_checks(browser, outbox_world) ->
     assert "#2 dau-low: resolve in chat" in page.inner_text("#alerts-waiting")
 
     page.locator("[data-testid=alerts-dead-1]").get_by_role("button", name="Retry").click()
-    page.wait_for_selector("#alerts-feedback:has-text('Type your name first')")
-    assert _state(store, 1)["state"] == "dead"
-    page.fill("#alerts-user", "Ana")
-    page.locator("[data-testid=alerts-dead-1]").get_by_role("button", name="Retry").click()
     page.wait_for_selector("#alerts-feedback:has-text('Delivery #1 will be retried')")
     retried = _state(store, 1)
     assert (retried["state"], retried["attempts"]) == ("pending", 0)
@@ -179,7 +173,7 @@ def test_dead_letters_retry_discard_and_silence_checks(browser, outbox_world) ->
     page.locator("[data-testid=alerts-dead-3]").get_by_role("button", name="Discard").click()
     page.wait_for_selector("#alerts-feedback:has-text('Delivery #3 discarded')")
     discarded = _state(store, 3)
-    assert (discarded["state"], discarded["discarded_by"]) == ("discarded", "Ana")
+    assert (discarded["state"], discarded["discarded_by"]) == ("discarded", "e2e")  # signed in
     assert page.locator("[data-testid=alerts-dead-table]").count() == 0  # none dead now
 
     _choose_rule(page, "dau-low")

@@ -64,10 +64,10 @@ def test_demo_story_holds(demo_env: None, product: str) -> None:
 
 @pytest.mark.browser
 @pytest.mark.parametrize("product", ["churn", "demand"])
-def test_overview_shows_the_kpi_results(browser, dashboard_url: str, demo_env: None,  # type: ignore[no-untyped-def]
+def test_overview_shows_the_kpi_results(demo_context, dashboard_url: str, demo_env: None,  # type: ignore[no-untyped-def]
                                         product: str) -> None:
     expected = _overview(product)
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page = demo_context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -95,8 +95,8 @@ def test_overview_shows_the_kpi_results(browser, dashboard_url: str, demo_env: N
 
 
 @pytest.mark.browser
-def test_product_selector_switches_product(browser, dashboard_url: str) -> None:  # type: ignore[no-untyped-def]
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
+def test_product_selector_switches_product(demo_context, dashboard_url: str) -> None:  # type: ignore[no-untyped-def]
+    page = demo_context.new_page()
     page.goto(f"{dashboard_url}?product=churn")
     page.wait_for_selector("#overview-health")
     assert "Churn classifier" in page.inner_text("h4")

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from signin import page_for, serving
 
-from dspo.devserver import serving
 from store import records as r
 from store.db import Store
 from store.writer import write_records
@@ -63,7 +63,7 @@ def pipelines_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_failed_runs_name_their_failed_tasks(browser, pipelines_url: str) -> None:  # type: ignore[no-untyped-def]
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page = page_for(browser, pipelines_url, {"width": 1400, "height": 900})
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))

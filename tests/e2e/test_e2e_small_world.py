@@ -12,9 +12,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from signin import page_for, serving
 from world import small
-
-from dspo.devserver import serving
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 SATURDAY = small.QUERY.replace("end=2026-03-15", "end=2026-03-14")
@@ -35,7 +34,7 @@ def page_at(browser: Any, small_url: str) -> Iterator[Callable[[str, str], Any]]
     opened: list[tuple[Any, list[str]]] = []
 
     def _open(path: str, ready: str) -> Any:
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page = page_for(browser, small_url, {"width": 1400, "height": 900})
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from signin import page_for, serving
 
-from dspo.devserver import serving
 from store.collector_runs import finish_collector_run, start_collector_run
 from store.db import Store
 
@@ -55,7 +55,7 @@ def _run(session, source: str, kind: str, started: datetime, status: str,  # typ
 
 
 def test_sources_page_shows_runs_and_freshness(browser, sources_url: str) -> None:  # type: ignore[no-untyped-def]
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page = page_for(browser, sources_url, {"width": 1400, "height": 900})
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.goto(sources_url.rstrip("/") + "/sources?product=p")

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+from signin import page_for
 from sprint_world import event_sprint
 
 from dashboard.components import format as fmt
@@ -191,7 +192,8 @@ def _team_sprint() -> list[Any]:
 @pytest.fixture(scope="module")
 def jira_sprint_url(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A dashboard over a store holding only the hand-made sprints (and Jira's report)."""
-    from dspo.devserver import serving
+    from signin import serving
+
     from store.db import Store
     from store.writer import write_records
 
@@ -213,7 +215,7 @@ def jira_sprint_url(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 @pytest.mark.browser
 def test_jira_sprint_report_beside_dspo(browser: Any, jira_sprint_url: str) -> None:
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = page_for(browser, jira_sprint_url, {"width": 1280, "height": 900})
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -253,7 +255,7 @@ def test_jira_sprint_report_beside_dspo(browser: Any, jira_sprint_url: str) -> N
 @pytest.mark.browser
 def test_no_report_no_comparison(browser: Any, jira_sprint_url: str) -> None:
     """The active sprint has no report yet: no comparison card, no error."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = page_for(browser, jira_sprint_url, {"width": 1280, "height": 900})
     try:
         page.goto(jira_sprint_url.rstrip("/") + "/sprint?product=ds&sprint=12")
         page.wait_for_selector("#sprint-burndown .js-plotly-plot", timeout=30_000)
@@ -280,7 +282,7 @@ def test_event_burndown_and_carry_over_of_a_hand_made_sprint(browser: Any,
     Carry-over = remaining at the close = EV-2 8 (-> Sprint 32) + EV-4 1 (-> backlog) +
     EV-5 2 (stayed) = 3 items, 11 points.
     """
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page = page_for(browser, jira_sprint_url, {"width": 1400, "height": 900})
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
