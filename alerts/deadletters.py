@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from store import alerts as store_alerts
+from store import audit
 from store import outbox as ob
 from store.db import Session, Store
 
@@ -26,6 +27,7 @@ def retry(store: Store, ids: Sequence[int] | None, by: str, at: datetime) -> lis
     with store.session() as session:
         rows = ob.revive(session, ids, at)
         _note(session, rows, f"retried by {who}", at)
+        _audit(session, rows, who, "delivery-retry", at)
     return rows
 
 
@@ -35,7 +37,16 @@ def discard(store: Store, ids: Sequence[int], by: str, at: datetime) -> list[ob.
     with store.session() as session:
         rows = ob.discard(session, ids, who, at)
         _note(session, rows, f"discarded by {who}", at)
+        _audit(session, rows, who, "delivery-discard", at)
     return rows
+
+
+def _audit(session: Session, rows: Sequence[ob.OutboxRow], who: str, action: str,
+           at: datetime) -> None:
+    for row in rows:
+        audit.record(session, actor=who, action=action, target=f"outbox #{row.id}", at=at,
+                     detail={"fingerprint": row.fingerprint, "sink": row.sink,
+                             "action": row.action})
 
 
 def _who(by: str) -> str:

@@ -41,6 +41,7 @@ from config.alerting import AlertRule
 from config.reports import report_dirs
 from config.schema import DspoConfig
 from store import alerts as store_alerts
+from store import audit
 from store.alerts import AlertRow, OutboxEntry, SilenceRow, silence_matches
 from store.db import (
     Session,  # the store owns sessions; the engine only spans them
@@ -238,6 +239,8 @@ def acknowledge(store: Store, fp: str, by: str, at: datetime) -> bool:
                                f"{fp}:{sink}:ack:{at.isoformat()}")
                    for sink in store_alerts.ticket_sinks(session, fp)]
         store_alerts.enqueue(session, entries, at)
+        audit.record(session, actor=by, action="alert-acknowledge", target=fp, at=at,
+                     detail={"rule": alert.rule})
     return True
 
 
@@ -250,10 +253,15 @@ def silence(store: Store, *, product: str, rule: str | None, matchers: dict[str,
         raise SilenceError("a silence needs a reason")
     check_window(starts_at, ends_at)
     with store.session() as session:
-        return store_alerts.add_silence(session, product=product, rule=rule,
-                                        matchers=matchers, starts_at=starts_at,
-                                        ends_at=ends_at, reason=reason, created_by=by,
-                                        created_at=starts_at)
+        silence_id = store_alerts.add_silence(session, product=product, rule=rule,
+                                              matchers=matchers, starts_at=starts_at,
+                                              ends_at=ends_at, reason=reason, created_by=by,
+                                              created_at=starts_at)
+        audit.record(session, actor=by, action="alert-silence", target=rule or "*",
+                     at=starts_at, detail={"product": product, "matchers": matchers,
+                                           "until": ends_at.isoformat(), "reason": reason,
+                                           "silence": silence_id})
+        return silence_id
 
 
 def is_silenced(silences: Sequence[SilenceRow], rule: str, labels: dict[str, str]) -> bool:
