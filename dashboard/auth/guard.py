@@ -9,6 +9,7 @@
   a callback's `url.search`, the product selector's value) must be one the principal
   looks after; editing a callback payload to read another product gets 403.
 - Reports need the PO role for the product of their source.
+- An export (`/export/<page>.pdf|.png`) needs exactly what the page it renders needs.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ OPEN_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon", "/static/"
 OWN_AUTH_PREFIXES = ("/api/v1/",)  # the push API: per-source bearer tokens
 SHELL_PATHS = ("/_dash-layout", "/_dash-dependencies", "/_reload-hash", "/logout")
 KPI_PREFIX = "/kpi/"
+EXPORT_PREFIX, EXPORT_FORMATS = "/export/", (".pdf", ".png")
 
 Audience = Callable[[str], "Iterable[str] | None"]  # a KPI page's audience, None if no page
 ReportProduct = Callable[[str], "str | None"]  # the product of a reports/<source> path
@@ -55,6 +57,8 @@ def check(principal: Principal, audience: Audience, report_product: ReportProduc
         if product is None or not principal.sees_product(product):
             return _refuse("this report is not one you may open")
         return None
+    if path.startswith(EXPORT_PREFIX):
+        return _check_export(principal, path, audience)
     if request.method == "GET":
         return _check_page(principal, path, audience)
     return _refuse("not allowed")
@@ -74,9 +78,26 @@ def _check_page(principal: Principal, path: str, audience: Audience) -> flask.Re
     return _refuse("this page is not open to you")
 
 
+def exported_page(path: str) -> str | None:
+    """The page an export renders (`/export/kpi/q1.pdf` -> `/kpi/q1`), None if no export."""
+    if not path.startswith(EXPORT_PREFIX) or not path.endswith(EXPORT_FORMATS):
+        return None
+    return "/" + path[len(EXPORT_PREFIX):].rsplit(".", 1)[0]
+
+
+def _check_export(principal: Principal, path: str, audience: Audience) -> flask.Response | None:
+    """Refused with 403, never a redirect: a file was asked for, not a page to land on."""
+    page = exported_page(path)
+    need, slug = page_need(page) if page else (None, None)
+    if flask.request.method == "GET" and need is not None and allows(
+            principal, need, stakeholder_page=slug, audience=audience(slug or "") or ()):
+        return None
+    return _refuse("this export is not open to you")
+
+
 def page_need(path: str) -> tuple[Need | None, str | None]:
     """The need of the page at `path` and, for a KPI page, its slug; (None, None) if no page."""
-    page, variables = _path_to_page(path.rstrip("/") or "/")
+    page, variables = _path_to_page(path.strip("/"))  # Dash matches paths without slashes
     if not page:
         return None, None
     access = page_access(page)
