@@ -22,10 +22,16 @@ def report_dirs(config: DspoConfig) -> dict[str, Path]:
 
 def report_path_url(dirs: Mapping[str, str | Path], report_path: str | None) -> str | None:
     """The dashboard path (`/reports/<source>/<file>`) of a stored report, or None when no
-    source's reports_dir holds it (a link may never reach another file on the host)."""
+    source's reports_dir holds it (a link may never reach another file on the host).
+
+    A report dspo computed is stored as its JSON snapshot; when Evidently's rendered HTML
+    was kept beside it (`save_html`), the link opens that instead of downloading data."""
     if not report_path:
         return None
     path = Path(report_path).resolve()
+    rendered = path.with_suffix(".html")
+    if path.suffix == ".json" and rendered.is_file():
+        path = rendered
     for source, folder in dirs.items():
         root = Path(folder).resolve()
         if path.is_relative_to(root):

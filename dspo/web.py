@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from dash import Dash
 
-from collectors.push.api import mount
+from collectors.push.api import API_PREFIX, mount
 from config.schema import DspoConfig
 from dashboard.app import create_app
+from dashboard.security import install_security
 from store.db import Store
 
 
 def create_web_app(config: DspoConfig, store: Store) -> Dash:
-    """The Dash app with the push API (`/api/v1/...`) mounted on its Flask server."""
+    """The Dash app with the push API (`/api/v1/...`) mounted on its Flask server, secured
+    as a whole (docs/security.md); the push API authenticates by bearer token, not cookie."""
     app = create_app(config, store)
     mount(app.server, config.sources, store)
+    install_security(app, config, csrf_exempt=[API_PREFIX + "/"])
     return app

@@ -39,18 +39,38 @@ ROUTER_OUTPUT = ".._pages_content.children..._pages_store.data.."
 """Dash's own page router: its need is the page its `pathname` input names."""
 
 
+@dataclass(frozen=True)
+class _Registration:
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    fn: Callable[..., Any]
+    need: Need
+
+
+_REGISTERED: list[_Registration] = []
+
+
 def callback(*args: Any, access: Access = "po", page: str = "", action: bool = False,
              **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """`dash.callback` with its access rule registered, for the guard to apply."""
-    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
-        from dash._callback import GLOBAL_CALLBACK_LIST
+    """`dash.callback`, kept with its access rule until `attach_callbacks` adds it to an app.
 
-        before = len(GLOBAL_CALLBACK_LIST)
-        wrapped = dash.callback(*args, **kwargs)(fn)
-        for spec in GLOBAL_CALLBACK_LIST[before:]:
-            NEEDS[spec["output"]] = Need(access, page, action)
-        return wrapped  # type: ignore[no-any-return]
+    Not `dash.callback` itself: Dash hands its global callbacks to the first app that
+    serves a request and clears them, so a second app in the same process (tests, a
+    worker that builds its app again) had pages without callbacks.
+    """
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        _REGISTERED.append(_Registration(args, kwargs, fn, Need(access, page, action)))
+        return fn
     return register
+
+
+def attach_callbacks(app: dash.Dash) -> None:
+    """Every callback registered above, on `app`, with its need recorded for the guard."""
+    for registration in _REGISTERED:
+        before = len(app._callback_list)
+        app.callback(*registration.args, **registration.kwargs)(registration.fn)
+        for spec in app._callback_list[before:]:
+            NEEDS[spec["output"]] = registration.need
 
 
 def page_access(page: dict[str, Any]) -> Access:

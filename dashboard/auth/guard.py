@@ -1,7 +1,8 @@
 """One check in front of every request: the principal, then the rule for what it asks.
 
 - Static files and the sign-in routes are open; the push API has its own bearer tokens.
-- Without a principal: pages redirect to the sign-in page, everything else answers 401.
+- Without a principal: a GET of a page, a report or an export redirects to the sign-in
+  page (and back after it); Dash's own requests and every other method answer 401.
 - A page (GET of its path, and Dash's router callback that renders it) needs the page's
   audience; a callback needs the rule it was registered with (`access.callback`), and an
   unregistered callback is refused.
@@ -144,7 +145,10 @@ def _check_callback(principal: Principal, audience: Audience) -> flask.Response 
 
 def _values(body: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for key in ("inputs", "state"):
-        for item in body.get(key) or []:
+        items = body.get(key)
+        if not isinstance(items, list):  # a hand-made body: the security layer answers 400
+            continue
+        for item in items:
             if isinstance(item, dict):
                 yield item
             elif isinstance(item, list):  # pattern-matching (ALL) groups

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+from waits import wait_true
 
 from dashboard.components import format as fmt
 from dashboard.filters import date_range
@@ -41,7 +42,7 @@ def _days(value: float | None) -> str:
 
 
 def _grid_rows(page: Any, expected: int) -> int:
-    page.wait_for_function(f"({ROW_COUNT})() === {expected}", timeout=30_000)
+    wait_true(page, f"want => ({ROW_COUNT})() === want", expected)
     return int(page.evaluate(ROW_COUNT))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from waits import wait_true
 
 from dashboard.components import format as fmt
 from dashboard.filters import date_range
@@ -72,9 +73,8 @@ def test_metric_choice_lives_in_the_url(open_page, demo_store) -> None:  # type:
     assert view.model is not None and view.model.comparison is not None
     champion = view.model.comparison.champion
     assert champion is not None
-    page.wait_for_function(
-        "document.querySelector('[data-testid=models-champion-latest]').innerText == "
-        f"'{fmt.objective_value('model_metric', champion.latest)}'")
+    wait_true(page, "want => document.querySelector('[data-testid=models-champion-latest]')"
+              ".innerText == want", fmt.objective_value("model_metric", champion.latest))
     assert "product=churn" in page.url
     direct, more_errors = open_page("/models?product=churn&metric=precision", CHART)
     assert "precision per version" in direct.inner_text("#models-history")

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from waits import wait_true
 
 from config.loader import load_config
 from dashboard.components import format as fmt
@@ -103,7 +104,7 @@ def test_product_selector_switches_product(demo_context, dashboard_url: str) -> 
     page.click("#filter-product")
     page.get_by_text("Demand forecaster", exact=True).last.click()
     page.wait_for_url("**product=demand")
-    page.wait_for_function("document.querySelector('h4').innerText.includes('Demand')")
+    wait_true(page, "() => document.querySelector('h4').innerText.includes('Demand')")
     assert "Demand forecaster" in page.inner_text("h4")
     page.close()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from waits import wait_true
 
 from dashboard.services.product_map import build_map
 
@@ -46,7 +47,7 @@ def test_map_shows_every_part_and_opens_pages(open_page, demo_store) -> None:  #
     page, errors = open_page("/map?product=churn", "#map-graph canvas")
     for kind, count in expected.items():
         assert page.inner_text(f"[data-testid=map-count-{kind}]").startswith(f"{count} ")
-    page.wait_for_function("document.querySelector('#map-graph')._cyreg.cy.nodes().length > 0")
+    wait_true(page, "() => document.querySelector('#map-graph')._cyreg.cy.nodes().length > 0")
     page.evaluate(SCROLL_GRAPH_TO_TOP)
     point = page.evaluate(NODE_POSITION, "dataset:churn-features")
     page.mouse.click(point["x"], point["y"])

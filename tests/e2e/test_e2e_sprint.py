@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 import pytest
 from signin import page_for
 from sprint_world import event_sprint
+from waits import wait_true
 
 from dashboard.components import format as fmt
 from dashboard.services.sprint import SprintView, build_sprint
@@ -82,8 +83,9 @@ def test_choosing_a_sprint_puts_it_in_the_url(open_page, demo_store) -> None:  #
     page.click("#sprint-option-103")
     page.wait_for_url("**sprint=103")
     assert "product=demand" in urlparse(page.url).query
-    page.wait_for_function(
-        "document.querySelector('[data-testid=sprint-dates]').innerText.includes('closed')")
+    wait_true(page,
+              "() => document.querySelector('[data-testid=sprint-dates]').innerText"
+              ".includes('closed')")
     _wait_for_charts(page)
     _assert_numbers(page, expected)
     assert errors == []
