@@ -16,6 +16,10 @@ COPY kpis ./kpis
 COPY alerts ./alerts
 COPY dashboard ./dashboard
 COPY config ./config
+# Debian's Chromium renders the PDF and PNG exports; Playwright drives it and downloads none.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends chromium \
+    && rm -rf /var/lib/apt/lists/*
 RUN pip install -c constraints.txt . gunicorn \
     && useradd --create-home --uid 10001 dspo
 USER dspo

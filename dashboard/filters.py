@@ -12,6 +12,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import parse_qs, urlencode
 
 DEFAULT_DAYS = 84
+# Charts draw times as epoch milliseconds and pandas counts nanoseconds from 1677: a day
+# before 1970 (year 1 overflowed `end - 84 days`) is read as no day at all.
+EARLIEST_DAY = date(1970, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -28,9 +31,10 @@ def _parse_day(text: str | None) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text[:10])
+        day = date.fromisoformat(text[:10])
     except ValueError:
         return None
+    return day if day >= EARLIEST_DAY else None
 
 
 def date_range(start: str | None, end: str | None, *, now: datetime,
@@ -41,8 +45,8 @@ def date_range(start: str | None, end: str | None, *, now: datetime,
         last + timedelta(days=1), time(), tzinfo=UTC)
     first = _parse_day(start)
     if first is None or datetime.combine(first, time(), tzinfo=UTC) >= end_at:
-        start_at = datetime.combine((end_at - timedelta(days=default_days)).date(), time(),
-                                    tzinfo=UTC)
+        start_at = datetime.combine(max((end_at - timedelta(days=default_days)).date(),
+                                        EARLIEST_DAY), time(), tzinfo=UTC)
     else:
         start_at = datetime.combine(first, time(), tzinfo=UTC)
     return DateRange(start_at, end_at)

@@ -14,7 +14,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from config.schema import DspoConfig
-from dashboard.auth.access import Need, allows, callback, page_access
+from dashboard.auth.access import ACTION_ROLES, Need, allows, callback, page_access
 from dashboard.auth.guard import landing
 from dashboard.auth.principal import Principal
 from dashboard.filters import date_range, search, split_search
@@ -32,7 +32,9 @@ def navbar(config: DspoConfig, pages: list[dict[str, Any]], principal: Principal
                                 id={"type": "nav-link", "path": p["relative_path"]}))
         for p in ordered
     ]
-    products = [p for p in config.products if principal.sees_product(p.key)]
+    # Stakeholders and share links open KPI pages only, which choose their own products.
+    products = [p for p in config.products if principal.sees_product(p.key)] \
+        if principal.role in ACTION_ROLES else []
     options = [{"label": p.name, "value": p.key} for p in products]
     filters = html.Div([
         dcc.Dropdown(id="filter-product", options=options, clearable=False,
@@ -57,6 +59,8 @@ def _listed(page: dict[str, Any], principal: Principal) -> bool:
     access = page_access(page)
     if access in ("po", "admin"):
         return allows(principal, Need(access, page["path"]))
+    if access == "shell":  # a page every principal may open lists itself (the KPI home)
+        return principal.kind == "user" and bool(page.get("listed", False))
     return access == "stakeholder" and principal.kind == "user" and page.get("listed", True)
 
 
@@ -114,5 +118,5 @@ def carry_filters(url_search: str | None, ids: list[dict[str, str]]) -> list[str
     """Page links keep the shared filters, not another page's own parameters."""
     shared, _ = split_search(url_search)
     query = search(shared.get("product"), shared.get("start"), shared.get("end"))
-    return [f"{i['path']}{query}" for i in ids]
+    return [f"{i.get('path', '/')}{query}" for i in ids]  # an id without a path: home
 

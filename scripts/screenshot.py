@@ -1,7 +1,8 @@
 """Regenerate the README's screenshots: build the demo world, serve it, shoot every page.
 
 Usage: .venv/bin/python scripts/screenshot.py --out docs [--demo-dir .dspo/demo]
-Writes docs/<page>.png for each page (churn product) and docs/overview-demand.png.
+Writes docs/<page>.png for each page (churn product), docs/overview-demand.png, the
+demo's KPI page (docs/kpi-page.png) and its PDF export (docs/kpi-page.pdf).
 """
 
 from __future__ import annotations
@@ -31,7 +32,10 @@ SHOTS = {
     "dora.png": ("/dora?product=demand", "#dora-promotions"),
     "map.png": ("/map?product=churn", "#map-graph canvas"),
     "sources.png": ("/sources?product=churn", "#sources-summary"),
+    "kpi-page.png": ("/kpi/churn", "#kpi-page .js-plotly-plot"),
 }
+# file name -> the server's own export (dashboard/export.py), as a PO downloads it
+EXPORTS = {"kpi-page.pdf": "/export/kpi/churn.pdf"}
 
 
 def main() -> None:
@@ -58,6 +62,14 @@ def main() -> None:
             page.wait_for_selector(ready, timeout=30_000)
             page.wait_for_timeout(1000)  # let Plotly and Cytoscape finish drawing
             page.screenshot(path=str(args.out / name), full_page=True)
+            print(f"wrote {args.out / name}")
+        for name, path in EXPORTS.items():
+            if args.only and name not in args.only:
+                continue
+            answer = page.request.get(url.rstrip("/") + path, timeout=90_000)
+            if not answer.ok:
+                raise SystemExit(f"{path}: {answer.status} {answer.text()}")
+            (args.out / name).write_bytes(answer.body())
             print(f"wrote {args.out / name}")
         browser.close()
     (args.out / ".serve.log").unlink(missing_ok=True)

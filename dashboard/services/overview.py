@@ -71,16 +71,16 @@ def build_overview(
 
 def health_rows(store: Store, product: ProductConfig, *, as_of: datetime) -> list[HealthRow]:
     """Each objective's result and trend: the overview's health panel, the map's colours."""
-    return [_health_row(store, product.key, objective, as_of)
+    return [health_row(store, product.key, objective, as_of=as_of)
             for objective in product.objectives]
 
 
-def _health_row(store: Store, product: str, objective: AnyObjective, as_of: datetime
-                ) -> HealthRow:
+def health_row(store: Store, product: str, objective: AnyObjective, *, as_of: datetime,
+               days: int = TREND_DAYS) -> HealthRow:
     """The objective judged on its signal, and the same signal as it read each of the last
-    TREND_DAYS days: the sparkline shows exactly what the status is judged on."""
+    `days` days: the sparkline shows exactly what the status is judged on."""
     frame = signal_frame(store, product, objective, as_of=as_of,
-                         history=timedelta(days=TREND_DAYS))
+                         history=timedelta(days=days))
     result = evaluate_objective(objective, frame, as_of=as_of)
     return HealthRow(objective, result,
-                     readings_over_days(objective, frame, as_of=as_of, days=TREND_DAYS))
+                     readings_over_days(objective, frame, as_of=as_of, days=days))

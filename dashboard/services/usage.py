@@ -84,6 +84,8 @@ def _with_rolling_mean(store: Store, product: str, name: str, chart: pd.DataFram
     rolling = rolling_mean(full, as_of=as_of, days=ROLLING_DAYS)
     values = chart.loc[chart["ts"] <= pd.Timestamp(as_of), ["ts", "value"]]
     values = values.sort_values("ts", kind="stable")
+    if values.empty:  # a range before the first point: merge_asof refuses an untyped ts
+        return values.assign(rolling_mean=pd.Series(dtype=float)).reset_index(drop=True)
     means = rolling[["ts", "rolling_mean"]].drop_duplicates("ts", keep="last")
     merged = pd.merge_asof(values, means, on="ts", direction="backward")
     return merged[merged["ts"] >= pd.Timestamp(start)].reset_index(drop=True)

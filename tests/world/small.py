@@ -44,6 +44,11 @@ The config (`CONFIG`) judges the product on six objectives, in this order: champ
 success rate over 7 days (>= 0.95, warning 0.98), dau's 7-day mean (>= 900, warning 1,000),
 hours since shop-training last succeeded (<= 168, warning 120) and dau week over week
 (>= -20%, warning -10%). It has no sources: the world is written, not collected.
+
+It publishes two stakeholder KPI pages: `shop-review` for the stakeholder `sam` (listed;
+the dau and scoring objectives, the KPIs dau, orders and signups, which no source has;
+14 days; a commentary with markup that must show as text) and `shop-board` for `lee`
+(unlisted: only by its address; champion AUC, no KPI, 7 days, with the backlog).
 """
 
 from __future__ import annotations
@@ -87,7 +92,25 @@ products:
          op: "<=", threshold: 168, warning: 120}}
       - {{name: DAU week over week, kind: usage_change, kpi: dau, op: ">=", threshold: -0.2,
          warning: -0.1}}
+stakeholder_pages:
+  - slug: shop-review
+    title: Shop recommender, sprint review
+    audience: [sam]
+    products: [shop]
+    objectives: [Daily active users, Scoring success rate]
+    kpis: [dau, orders, signups]
+    period: 14d
+    commentary: "Orders <b>doubled</b> & scoring failed twice; {COMMENTARY_SCRIPT}"
+  - slug: shop-board
+    title: Shop recommender for the board
+    audience: [lee]
+    products: [shop]
+    objectives: [Champion AUC]
+    period: 7d
+    show_backlog: true
+    listed: false
 """
+COMMENTARY_SCRIPT = "<script>document.title='pwned'</script>"
 
 
 def at(text: str) -> datetime:
@@ -303,7 +326,7 @@ def build(folder: Path) -> SmallWorld:
     folder.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{folder / 'dspo.db'}"
     path = folder / "dspo.yaml"
-    path.write_text(CONFIG.format(url=url))
+    path.write_text(CONFIG.format(url=url, COMMENTARY_SCRIPT=COMMENTARY_SCRIPT))
     store = Store(url)
     try:
         store.upgrade()
@@ -315,4 +338,10 @@ def build(folder: Path) -> SmallWorld:
 
 def product_config(url: str = "sqlite://") -> ProductConfig:
     """The world's product and objectives, parsed from the same YAML the server reads."""
-    return parse_config(CONFIG.format(url=url), source="small world", env={}).product(PRODUCT)
+    return config(url).product(PRODUCT)
+
+
+def config(url: str = "sqlite://") -> DspoConfig:
+    """The world's whole config (its products and stakeholder pages)."""
+    return parse_config(CONFIG.format(url=url, COMMENTARY_SCRIPT=COMMENTARY_SCRIPT),
+                        source="small world", env={})
