@@ -116,6 +116,42 @@ def remove_user(session: Session, username: str) -> None:
     session.delete(_existing(session, username))
 
 
+def sync_oidc_user(session: Session, *, username: str, role: str,
+                   products: Sequence[str] | None, display_name: str, now: datetime
+                   ) -> UserRow:
+    """Create or update a user who signed in through single sign-on (origin "oidc", no
+    password), as the identity provider describes them now.
+
+    A changed role or set of products ends the user's other sessions (`session_version`);
+    `products` None keeps the stored ones. A local user of that name is never taken over
+    and a disabled user stays out: both raise UserError.
+    """
+    _check_role(role)
+    found = session.execute(select(s.User).where(s.User.username == username)).scalar()
+    if found is None:
+        return add_user(session, username=username, role=role, password_hash=None, now=now,
+                        products=products or (), display_name=display_name, origin="oidc")
+    if found.origin != "oidc":
+        raise UserError(f"{username!r} is a local user of dspo; single sign-on does not "
+                        "take it over")
+    if found.disabled:
+        raise UserError(f"user {username!r} is disabled")
+    kept = list(found.products or ())
+    wanted = kept if products is None else list(products)
+    if found.role != role or sorted(wanted) != sorted(kept):
+        found.role, found.products = role, wanted
+        found.session_version += 1
+    if display_name:
+        found.display_name = display_name
+    session.flush()
+    return _row(found)
+
+
+def end_sessions(session: Session, username: str) -> None:
+    """Every session of the user ends (its role no longer holds, say), the row stays."""
+    _existing(session, username).session_version += 1
+
+
 def count_admins(session: Session) -> int:
     return int(session.execute(select(func.count()).select_from(s.User).where(
         s.User.role == "admin", s.User.disabled.is_(False))).scalar_one())

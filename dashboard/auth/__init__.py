@@ -57,8 +57,15 @@ def install_auth(server: flask.Flask, config: DspoConfig, store: Store) -> None:
         flask.g.principal = principal
         return guard.check(principal, audience, report_product)
 
+    oidc = config.dashboard.oidc
     register_routes(server, store, title=config.dashboard.title, csrf_field=form_token_field,
-                    csrf_ok=form_token_ok)
+                    csrf_ok=form_token_ok, sso_label=oidc.label if oidc else None)
+    if oidc is not None:  # authlib is imported only by dashboards that sign in through it
+        from dashboard.auth.oidc import register_oidc
+
+        register_oidc(server, store, oidc, title=config.dashboard.title,
+                      csrf_field=form_token_field, products=[p.key for p in config.products],
+                      base_url=config.dashboard.base_url)
 
 
 def form_token() -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import flask
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -46,26 +46,31 @@ def share_token(secret: str, link_id: str) -> str:
 
 def register_routes(server: flask.Flask, store: Store, *, title: str,
                     csrf_field: Callable[[], Markup], csrf_ok: Callable[[], bool],
-                    clock: Callable[[], datetime] = _utcnow) -> None:
+                    clock: Callable[[], datetime] = _utcnow, sso_label: str | None = None
+                    ) -> None:
+    """`sso_label`: single sign-on is configured, the sign-in page offers it."""
     def address() -> str:
         return flask.request.remote_addr or "unknown"
 
     @server.get("/login")
     def login_form() -> flask.Response:
-        return _page(title, csrf_field(), flask.request.args.get("next", "/"))
+        return sign_in_page(title, csrf_field(), flask.request.args.get("next", "/"),
+                            sso_label=sso_label)
 
     @server.post("/login")
     def login() -> flask.Response:
         form = flask.request.form
         username = form.get("username", "").strip()
-        target = _local(form.get("next", "/"))
+        target = local_target(form.get("next", "/"))
         if not csrf_ok():
-            return _page(title, csrf_field(), target, "The form expired; try again.", 400)
+            return sign_in_page(title, csrf_field(), target, "The form expired; try again.",
+                                400, sso_label=sso_label)
         now = clock()
         wait = _wait(store, username, address(), now)
         if wait:
-            return _page(title, csrf_field(), target,
-                         f"Too many failed sign-ins; try again in {wait} s.", 429)
+            return sign_in_page(title, csrf_field(), target,
+                                f"Too many failed sign-ins; try again in {wait} s.", 429,
+                                sso_label=sso_label)
         with store.session() as s:
             user = find_user(s, username)
             ok = user is not None and not user.disabled and verify_password(
@@ -77,7 +82,8 @@ def register_routes(server: flask.Flask, store: Store, *, title: str,
                     user = find_user(s, username)
                 audit.record(s, actor=username, action="sign-in", at=now, address=address())
         if not ok or user is None:
-            return _page(title, csrf_field(), target, "Unknown user or wrong password.", 401)
+            return sign_in_page(title, csrf_field(), target, "Unknown user or wrong password.",
+                                401, sso_label=sso_label)
         start_user_session(user.id, user.session_version, now)
         return flask.redirect(target)  # type: ignore[return-value]
 
@@ -124,7 +130,7 @@ def _wait(store: Store, username: str, address: str, now: datetime) -> int:
     return int(wait.total_seconds() + 0.999)
 
 
-def _local(target: str) -> str:
+def local_target(target: str) -> str:
     """Only a path on this site: a `next` that points elsewhere goes home (open redirect)."""
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
@@ -132,8 +138,15 @@ def _local(target: str) -> str:
     return target
 
 
-def _page(title: str, csrf: Markup, target: str, error: str = "", status: int = 200
-          ) -> flask.Response:
+def sign_in_page(title: str, csrf: Markup, target: str, error: str = "", status: int = 200,
+                 *, sso_label: str | None = None) -> flask.Response:
+    """The sign-in form, with `error` above it and, when single sign-on is configured, a
+    'Sign in with <label>' link that starts it (a link, not a form: it changes nothing)."""
+    target = local_target(target)
+    sso = "" if sso_label is None else (
+        '<a class="btn btn-outline-primary mt-3 w-100" id="signin-oidc" '
+        f'href="/auth/oidc/login?next={escape(quote(target, safe="/"))}">'
+        f"Sign in with {escape(sso_label)}</a>")
     message = f'<div class="alert alert-danger py-2" role="alert">{escape(error)}</div>' \
         if error else ""
     html = f"""<!doctype html>
@@ -151,8 +164,8 @@ def _page(title: str, csrf: Markup, target: str, error: str = "", status: int = 
 <label class="form-label" for="password">Password</label>
 <input class="form-control mb-3" id="password" name="password" type="password"
  autocomplete="current-password" required>
-<input type="hidden" name="next" value="{escape(_local(target))}">
+<input type="hidden" name="next" value="{escape(target)}">
 {csrf}
 <button class="btn btn-primary" type="submit" id="signin">Sign in</button>
-</form></main></body></html>"""
+</form>{sso}</main></body></html>"""
     return flask.make_response(html, status)
