@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import pkgutil
+from collections.abc import Callable
 from importlib import import_module
 from pathlib import Path
+from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
@@ -13,8 +16,10 @@ from dash import Dash, dcc, html
 from config.schema import DspoConfig
 from dashboard import pages
 from dashboard.auth import form_token, install_auth
+from dashboard.auth.access import attach_callbacks
 from dashboard.auth.principal import current
 from dashboard.context import DashboardContext, install
+from dashboard.export import register_exports
 from dashboard.reports import register_reports
 from dashboard.shell import navbar
 from store.db import Store
@@ -35,9 +40,14 @@ def create_app(config: DspoConfig, store: Store) -> Dash:
     )
     for module in pkgutil.iter_modules(pages.__path__):
         import_module(f"{pages.__name__}.{module.name}")
+    for page in dash.page_registry.values():
+        if callable(page.get("layout")):
+            page["layout"] = one_value_each(page["layout"])
+    attach_callbacks(app)
     install(app.server, DashboardContext(config, store))
     install_auth(app.server, config, store)
     register_reports(app.server, config)
+    register_exports(app.server)
 
     def layout() -> html.Div:
         """Per request: the navigation shows what this principal may open."""
@@ -51,3 +61,19 @@ def create_app(config: DspoConfig, store: Store) -> Dash:
 
     app.layout = layout
     return app
+
+
+def one_value_each(layout: Callable[..., Any]) -> Callable[..., Any]:
+    """A page's layout reads one string per query parameter, but Dash passes a repeated one
+    (`?end=a&end=b`) as a list, which a page fails on (a 500): keep the first, as
+    `filters.split_search` does. Idempotent (the page registry outlives an app)."""
+    if getattr(layout, "one_value_each", False):
+        return layout
+
+    @functools.wraps(layout)
+    def read(**query: Any) -> Any:
+        return layout(**{k: v[0] if isinstance(v, list) and v else v
+                         for k, v in query.items()})
+
+    read.one_value_each = True  # type: ignore[attr-defined]
+    return read

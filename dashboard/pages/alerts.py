@@ -268,11 +268,11 @@ def act(ack_clicks: list[int | None], silence_clicks: int | None,
         form = None if done else SilenceForm(rule, str(duration or ""), str(reason or ""))
         return _body(page, message, form)
     if trigger["type"] == "alerts-retry":
-        message = retry_delivery(store, int(trigger["row"]), who, now)
+        message = retry_delivery(store, int(trigger["row"]), who, now, product=product)
     elif trigger["type"] == "alerts-discard":
-        message = discard_delivery(store, int(trigger["row"]), who, now)
+        message = discard_delivery(store, int(trigger["row"]), who, now, product=product)
     else:
-        message = acknowledge(store, str(trigger["fp"]), who, now)
+        message = acknowledge(store, str(trigger["fp"]), who, now, product=product)
     return _body(page, message)
 
 

@@ -71,9 +71,15 @@ def waiting_behind(outbox: pd.DataFrame, row: pd.Series) -> int:
     return int((same & (outbox["id"] > row["id"])).sum())
 
 
-def acknowledge(store: Store, fingerprint: str, by: str, at: datetime) -> str:
+def acknowledge(store: Store, fingerprint: str, by: str, at: datetime, *,
+                product: str | None = None) -> str:
+    """`product`: the page's product; an alert of another product is not acted on (the
+    guard checks the page's product, not the alert a click names)."""
     if not by.strip():
         return "Type your name first: an acknowledgement says who took the alert."
+    if product is not None and fingerprint not in set(
+            queries.alerts(store, product)["fingerprint"]):
+        return "That alert no longer exists."
     if engine.acknowledge(store, fingerprint, by.strip(), at):
         return f"Acknowledged by {by.strip()}; the ticket gets a comment at the next delivery."
     return "That alert no longer exists."
@@ -97,19 +103,31 @@ def silence_rule(store: Store, product: str, rule: str | None, duration: object,
             "file nothing."), True
 
 
-def retry_delivery(store: Store, row_id: int, by: str, at: datetime) -> str:
+def retry_delivery(store: Store, row_id: int, by: str, at: datetime, *,
+                    product: str | None = None) -> str:
+    """`product`: the page's product; a delivery of another product's alert is left."""
     if not by.strip():
         return "Type your name first: a retried delivery says who retried it."
+    if product is not None and not _owns_delivery(store, product, row_id):
+        return f"Delivery #{row_id} is no longer a dead letter."
     if deadletters.retry(store, [row_id], by, at):
         return (f"Delivery #{row_id} will be retried at the next delivery run, then the "
                 "updates waiting behind it.")
     return f"Delivery #{row_id} is no longer a dead letter."
 
 
-def discard_delivery(store: Store, row_id: int, by: str, at: datetime) -> str:
+def discard_delivery(store: Store, row_id: int, by: str, at: datetime, *,
+                      product: str | None = None) -> str:
+    """`product`: the page's product; a delivery of another product's alert is left."""
     if not by.strip():
         return "Type your name first: a discarded delivery says who discarded it."
+    if product is not None and not _owns_delivery(store, product, row_id):
+        return f"Delivery #{row_id} is no longer a dead letter."
     if deadletters.discard(store, [row_id], by, at):
         return (f"Delivery #{row_id} discarded: it will never be sent; the updates waiting "
                 "behind it go at the next delivery run.")
     return f"Delivery #{row_id} is no longer a dead letter."
+
+
+def _owns_delivery(store: Store, product: str, row_id: int) -> bool:
+    return row_id in set(queries.outbox(store, pending_only=True, product=product)["id"])
