@@ -15,7 +15,8 @@ from typing import Any, get_args
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from config import alerting, schema, signals
+from config import alerting, schema, signals, stakeholders
+from config.auth import OidcConfig
 from config.base import format_duration
 from config.sources import SourceBase, source_models
 
@@ -23,6 +24,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("Top level", schema.DspoConfig),
     ("`store`", schema.StoreConfig),
     ("`dashboard`", schema.DashboardConfig),
+    ("`dashboard.oidc`: single sign-on through OpenID Connect", OidcConfig),
     ("`products[]`", schema.ProductConfig),
     ("`products[].objectives[]`: a health signal (below) and its bands", schema.ObjectiveBase),
     ("`alerts[]`", alerting.AlertRule),
@@ -33,6 +35,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("`sinks[]` kind `jira`", alerting.JiraSink),
     ("`sinks[]` kind `github_issues`", alerting.GithubSink),
     ("`sinks[]` kind `webhook`", alerting.WebhookSink),
+    ("`stakeholder_pages[]`", stakeholders.StakeholderPage),
 ]
 
 HEADER = """# Configuration reference

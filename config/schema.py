@@ -9,12 +9,14 @@ use are those registered in the `dspo.collectors` entry point group (`config.sou
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, GetCoreSchemaHandler, model_validator
 from pydantic_core import CoreSchema
 
 from config.alerting import NATIVE_SINK, AlertRule, ObjectiveCondition, Sink, template_fields
+from config.auth import OidcConfig
 from config.base import KEY_PATTERN, Op, Strict
 from config.signals import (
     SIGNAL_KINDS,
@@ -33,6 +35,7 @@ from config.sources.evidently import DriftDataset, EvidentlySource, FileFrame
 from config.sources.files import FilesSource
 from config.sources.mlflow import MlflowPipelinesSource, MlflowSource
 from config.sources.sql import SqlKpiQuery, SqlKpisSource
+from config.stakeholders import StakeholderPage, check_pages
 
 # Older modules import these from here: keep them importable.
 __all__ = [
@@ -160,6 +163,9 @@ class StoreConfig(Strict):
     )
 
 
+_HOST_NAME = re.compile(r"\.?[a-z0-9]([a-z0-9.-]*[a-z0-9])?", re.IGNORECASE)
+
+
 class DashboardConfig(Strict):
     title: str = Field(default="dspo", description="Shown in the navigation bar.")
     timezone: str = Field(default="UTC", description="IANA zone used to display times.")
@@ -168,6 +174,39 @@ class DashboardConfig(Strict):
         description="Public URL of the dashboard, e.g. https://dspo.example.com; alert "
         "tickets link to its pages. Omit and tickets carry no dspo links.",
     )
+    oidc: OidcConfig | None = Field(
+        default=None,
+        description="Single sign-on through OpenID Connect (docs/sso.md), beside password "
+        "sign-in. Omit for passwords only.",
+    )
+    trusted_hosts: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1", "localhost"],
+        description="Host names the dashboard answers to; a request with another Host "
+        "header gets 400 (DNS rebinding). The host of base_url is always added. A leading "
+        "dot admits every subdomain (.example.com). Names only: no scheme, port or path.",
+    )
+    https: bool = Field(
+        default=False,
+        description="The dashboard is reached over HTTPS (e.g. behind a TLS proxy): send "
+        "HSTS and mark cookies Secure. Leave false on plain HTTP, or browsers drop the cookies.",
+    )
+    proxy_hops: int = Field(
+        default=0, ge=0, le=10,
+        description="How many reverse proxies in front of dspo set X-Forwarded-For, -Proto, "
+        "-Host and -Port (trusted through werkzeug's ProxyFix); 0 trusts none. Set it only "
+        "behind proxies that overwrite those headers, or a client can forge them.",
+    )
+
+    @model_validator(mode="after")
+    def _host_names(self) -> DashboardConfig:
+        """A scheme or port in a host entry would silently match nothing."""
+        for i, host in enumerate(self.trusted_hosts):
+            if not _HOST_NAME.fullmatch(host):
+                raise ValueError(
+                    f"trusted_hosts[{i}]: {host!r} is not a host name; write the name "
+                    "alone, e.g. dspo.example.com or .example.com (no scheme, port or path)"
+                )
+        return self
 
 
 class DspoConfig(Strict):
@@ -186,6 +225,10 @@ class DspoConfig(Strict):
     )
     sinks: list[Sink] = Field(
         default_factory=list, description="Trackers and channels alert rules file items to."
+    )
+    stakeholder_pages: list[StakeholderPage] = Field(
+        default_factory=list,
+        description="KPI pages published for stakeholders (and share links), at /kpi/<slug>.",
     )
 
     @model_validator(mode="after")
@@ -214,7 +257,12 @@ class DspoConfig(Strict):
         for i, rule in enumerate(self.alerts):
             _check_rule(f"alerts[{i}] (rule {rule.name!r})", rule, self.products,
                         [NATIVE_SINK, *(s.name for s in self.sinks)])
+        check_pages(self.stakeholder_pages, self.products)
         return self
+
+    def stakeholder_page(self, slug: str) -> StakeholderPage | None:
+        """The KPI page at /kpi/<slug>, None when the config publishes none there."""
+        return next((p for p in self.stakeholder_pages if p.slug == slug), None)
 
     def product(self, key: str) -> ProductConfig:
         for product in self.products:
