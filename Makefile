@@ -46,8 +46,14 @@ lint: install-dev
 screenshot: install-dev
 	$(BIN)/python scripts/screenshot.py --out docs
 
+## make benchmark: page timings on the demo store, then the large store of issue 10 at
+## BENCH_SCALE (default 0.05; 1 is the full million points) and docs/performance.md's tables.
 benchmark: install-dev
 	$(BIN)/python benchmarks/pages.py
+	$(BIN)/python benchmarks/large_store.py --scale $(or $(BENCH_SCALE),0.05)
+	$(BIN)/python benchmarks/large_pages.py
+	$(BIN)/python benchmarks/large_browser.py
+	$(BIN)/python benchmarks/large_browser.py --load
 
 clean:
 	rm -rf $(VENV) .dspo
