@@ -57,19 +57,17 @@ def natural_key(x: r.Record) -> Hashable:
 
 
 SeriesKey = tuple[int, str, str, str]
+PointKey = tuple[str, str, str, str, datetime, int]  # product, kind, name, labels_key, ts, step
 
 
-def series_key(x: r.Point, product_id: int) -> SeriesKey:
-    """(product_id, kind, name, labels_key): the natural key of the point's series."""
-    return (product_id, str(x.kind), x.name, r.labels_key(x.labels))
-
-
-def series_row(x: r.Point, product_id: int) -> Row:
-    _, kind, name, labels_key = series_key(x, product_id)
+def series_row(x: r.Point, product_id: int, labels_key: str | None = None) -> Row:
+    """The point's series; `labels_key` when the caller already encoded the labels."""
+    if labels_key is None:
+        labels_key = r.labels_key(x.labels)
     return {
         "product_id": product_id,
-        "kind": kind,
-        "name": name,
+        "kind": str(x.kind),
+        "name": x.name,
         "labels_key": labels_key,
         "labels": dict(x.labels),
         "unit": x.unit,

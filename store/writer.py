@@ -75,6 +75,7 @@ class _Writer:
         self.product_ids: dict[str, int] = {}
         self.model_ids: dict[tuple[int, str], int] = {}
         self.series_ids: dict[rows.SeriesKey, int] = {}
+        self.labels_keys: dict[tuple[tuple[str, str], ...], str] = {}
         self.baseline_models: set[int] = set()  # first seen in this write: no observed moves
         self.skipped = 0
         self.written = 0  # rows inserted, changed or deleted
@@ -83,7 +84,6 @@ class _Writer:
             r.AliasEvent: self._alias_events,
             r.ModelVersion: self._model_versions,
             r.Run: self._runs,
-            r.Point: self._points,
             r.DriftReport: self._drift_reports,
             r.DataQuality: self._data_quality,
             r.PipelineRun: self._pipeline_runs,
@@ -101,16 +101,33 @@ class _Writer:
         if kind not in self.buffers:
             raise TypeError(f"not a store record: {kind.__name__}")
         buffer = self.buffers[kind]
-        buffer[rows.natural_key(record)] = record  # the last record for a key wins
+        if isinstance(record, r.Point):
+            key: Hashable = self._point_key(record)
+        else:
+            key = rows.natural_key(record)
+        buffer[key] = record  # the last record for a key wins
         if len(buffer) >= self.batch_size:
             self.flush(upto=kind)
+
+    def _point_key(self, x: r.Point) -> rows.PointKey:
+        """`rows.natural_key` of a point, its labels encoded once per distinct label set:
+        a metric's thousands of points share one set, and JSON-encoding it per point was
+        half of the writer's time."""
+        labels = tuple(x.labels.items())
+        labels_key = self.labels_keys.get(labels)
+        if labels_key is None:
+            labels_key = self.labels_keys[labels] = r.labels_key(x.labels)
+        return (x.product, str(x.kind), x.name, labels_key, r.utc(x.ts), x.step)
 
     def flush(self, upto: type | None = None) -> None:
         """Flush every buffer up to and including `upto` (all when None), parents first."""
         for kind in FLUSH_ORDER:
             buffer = self.buffers[kind]
             if buffer:
-                self.flushers[kind](list(buffer.values()))
+                if kind is r.Point:  # points are written by the key their series is part of
+                    self._points(list(buffer.items()))  # type: ignore[arg-type]
+                else:
+                    self.flushers[kind](list(buffer.values()))
                 buffer.clear()
             if kind is upto:
                 return
@@ -151,13 +168,14 @@ class _Writer:
             self.model_ids.update({(p, m): i for p, m, i in found.tuples()})
         return self.model_ids
 
-    def series(self, points: list[r.Point]) -> dict[rows.SeriesKey, int]:
-        pids = self.products(x.product for x in points)
+    def series(self, points: list[tuple[rows.PointKey, r.Point]]) -> dict[rows.SeriesKey, int]:
+        """Ids of the points' series, upserted first (a unit given by any point is kept)."""
+        pids = self.products({key[0] for key, _ in points})
         identities: dict[rows.SeriesKey, Row] = {}
-        for x in points:
-            key = rows.series_key(x, pids[x.product])
+        for (product, kind, name, labels_key, _, _), x in points:
+            key = (pids[product], kind, name, labels_key)
             if key not in identities or x.unit:
-                identities[key] = rows.series_row(x, key[0])
+                identities[key] = rows.series_row(x, key[0], labels_key)
         keys = ["product_id", "kind", "name", "labels_key"]
         self._upsert(s.Series, list(identities.values()), keys, override={"unit": _keep_unit})
         missing = set(identities) - set(self.series_ids)
@@ -215,10 +233,10 @@ class _Writer:
         pids = self.products(x.product for x in recs)
         self._upsert(s.Run, [rows.run_row(x, pids[x.product]) for x in recs], ["run_id"])
 
-    def _points(self, recs: list[r.Point]) -> None:
+    def _points(self, recs: list[tuple[rows.PointKey, r.Point]]) -> None:
         sids = self.series(recs)
         pids = self.product_ids
-        batch = [rows.point_row(x, sids[rows.series_key(x, pids[x.product])]) for x in recs]
+        batch = [rows.point_row(x, sids[(pids[k[0]], k[1], k[2], k[3])]) for k, x in recs]
         self._upsert(s.SeriesPoint, batch, ["series_id", "ts", "step"])
 
     def _drift_reports(self, recs: list[r.DriftReport]) -> None:
