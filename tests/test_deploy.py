@@ -18,12 +18,10 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
-import typer
-import typer.main
 import yaml
+from cli_parse import cli_accepts
 
 from config.loader import parse_config
-from dspo.cli import app as cli_app
 
 ROOT = Path(__file__).resolve().parents[1]
 K8S = ROOT / "deploy" / "kubernetes"
@@ -164,17 +162,6 @@ def test_the_service_reaches_the_dashboard_pods_on_a_declared_port() -> None:
     assert "memory" in container["resources"]["limits"]
 
 
-def _cli_accepts(argv: list[str]) -> None:
-    """Parse argv as dspo's CLI would, down to the subcommand, without running it: an
-    unknown command or option raises the CLI's own usage error."""
-    assert argv[0] == "dspo", argv
-    command: Any = typer.main.get_command(cli_app)
-    name, rest = "dspo", argv[1:]
-    while hasattr(command, "resolve_command"):  # a group: descend into the subcommand
-        name, command, rest = command.resolve_command(typer.Context(command), rest)
-    command.make_context(name, list(rest))
-
-
 @pytest.mark.parametrize(
     ("kind", "name", "argv"),
     [
@@ -184,10 +171,10 @@ def _cli_accepts(argv: list[str]) -> None:
          ["dspo", "alerts", "evaluate", "-c", "/etc/dspo/dspo.yaml"]),
     ],
 )
-def test_jobs_run_dspo_commands_the_cli_accepts(kind: str, name: str, argv: list[str]) -> None:
+def test_jobs_run_dspo_commands_thecli_accepts(kind: str, name: str, argv: list[str]) -> None:
     manifest = _one(kind, name)
     assert _container(manifest)["command"] == argv
-    _cli_accepts(argv)
+    cli_accepts(argv)
     if kind == "CronJob":
         # A run still going when the next is due is not doubled (dspo's lease backs it up).
         assert manifest["spec"]["concurrencyPolicy"] == "Forbid"
@@ -196,9 +183,9 @@ def test_jobs_run_dspo_commands_the_cli_accepts(kind: str, name: str, argv: list
 
 def test_cli_check_refuses_an_unknown_option() -> None:
     with pytest.raises(Exception, match="No such option: --sources"):
-        _cli_accepts(["dspo", "collect", "--sources", "x"])
+        cli_accepts(["dspo", "collect", "--sources", "x"])
     with pytest.raises(Exception, match="No such command 'evaluat'"):
-        _cli_accepts(["dspo", "alerts", "evaluat"])
+        cli_accepts(["dspo", "alerts", "evaluat"])
 
 
 def _env() -> dict[str, str]:
