@@ -12,6 +12,8 @@ dspo's loader accepts, and the probes answering 200 from the app that config bui
 from __future__ import annotations
 
 import copy
+import re
+import shlex
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -227,3 +229,34 @@ def test_probes_answer_200_from_the_app_the_configmap_builds(tmp_path: Path) -> 
         assert client.get("/login", headers={"Host": "10.1.2.3:8050"}).status_code == 400
     finally:
         store.dispose()
+
+
+DOCS = (ROOT / "docs" / "deploy.md").read_text()
+CRON_FIELD = re.compile(r"^(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*$")
+
+
+def _cron_jobs() -> list[list[str]]:
+    """The job lines of docs/deploy.md's cron block, split into 5 time fields, user, command."""
+    (block,) = re.findall(r"```cron\n(.*?)```", DOCS, re.S)
+    lines = [ln for ln in block.splitlines() if ln.strip() and not ln.startswith("#")]
+    return [ln.split(None, 6) for ln in lines if not re.match(r"^[A-Z_]+=", ln)]
+
+
+def test_the_cron_lines_in_the_docs_run_dspo_commands_the_cli_accepts() -> None:
+    jobs = _cron_jobs()
+    commands = set()
+    for job in jobs:
+        assert len(job) == 7, job
+        assert all(CRON_FIELD.match(field) for field in job[:5]), job[:5]
+        last = shlex.split(job[6].split(";")[-1])  # exec flock -n LOCK .../dspo ARGS >>LOG 2>&1
+        start = next(i for i, word in enumerate(last) if word.endswith("/dspo"))
+        args = [w for w in last[start + 1:] if not w.startswith((">", "2>"))]
+        cli_accepts(["dspo", *args])
+        commands.add(" ".join(args))
+    assert commands == {"collect", "alerts evaluate"}
+    assert "DSPO_CONFIG=/etc/dspo/dspo.yaml" in DOCS
+
+
+def test_the_docs_name_every_manifest() -> None:
+    for path in K8S.glob("*.yaml"):
+        assert f"`{path.name}`" in DOCS, path.name
