@@ -129,14 +129,14 @@ def run_passes(store: Store, scenario: str, size: int, backend: str) -> None:
     for label, shift in (("first write", 0.0), ("re-write", 0.0), ("all changed", 1.0)):
         PLAN.update(scenario=scenario, size=size, shift=shift)
         reset_peak_rss()
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         result = run_source(store, source)
-        seconds = time.perf_counter() - t0
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
         if result.status != "ok":
             raise SystemExit(f"{scenario} {label}: {result.error}")
         print(f"| {backend} | {scenario} | {label} | {result.records:,} | {result.rows:,} | "
-              f"{seconds:.2f} | {result.records / seconds:,.0f} | {peak_rss_mb():,.0f} |",
-              flush=True)
+              f"{seconds:.2f} | {result.records / seconds:,.0f} | {cpu:.2f} | "
+              f"{peak_rss_mb():,.0f} |", flush=True)
 
 
 def raw_ceiling(url: str, backend: str, size: int) -> None:
@@ -164,7 +164,7 @@ def raw_ceiling(url: str, backend: str, size: int) -> None:
         raw.close()
         engine.dispose()
     print(f"| {backend} | raw driver ceiling | insert | {size:,} | {size:,} | {seconds:.2f} | "
-          f"{size / seconds:,.0f} | |", flush=True)
+          f"{size / seconds:,.0f} | | |", flush=True)
 
 
 def scratch_pg(admin_url: str) -> tuple[str, object]:
@@ -212,8 +212,11 @@ def main() -> None:
     if args.child:
         child(args.backend, args.points, args.mixed, args.pg_url)
         return
-    print("| backend | records | pass | records | rows written | s | records/s | peak RSS MB |")
-    print("|---|---|---|---:|---:|---:|---:|---:|", flush=True)
+    print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start; CPU s is "
+          "this process's (dspo's side; PostgreSQL's server work is not in it)")
+    print("| backend | records | pass | records | rows written | s | records/s | CPU s "
+          "| peak RSS MB |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|", flush=True)
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
     for backend in backends:
         subprocess.run(

@@ -74,10 +74,6 @@ def series_row(x: r.Point, product_id: int, labels_key: str | None = None) -> Ro
     }
 
 
-def point_row(x: r.Point, series_id: int) -> Row:
-    return {"series_id": series_id, "ts": x.ts, "step": x.step, "value": float(x.value)}
-
-
 def model_row(x: r.Model, product_id: int) -> Row:
     return {"product_id": product_id, "name": x.name, "description": x.description}
 

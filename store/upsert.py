@@ -95,10 +95,10 @@ def upsert(
         bulk = len(rows) >= BULK_MIN_ROWS
     dialect = _dialect(session)
     if bulk:
-        bulk_write = _copy_upsert if dialect == "postgresql" else _executemany_upsert
         return sum(
-            bulk_write(session.connection(), target, chunk, keys, update, override, always)
-            for chunk in batched(rows, max(batch_size, BULK_CHUNK))
+            _bulk(session, target, {c: [row[c] for row in chunk] for c in chunk[0]}, keys,
+                  update, override, always)
+            for chunk in batched(rows, BULK_CHUNK)
         )
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     upserted = _on_conflict(insert(target), target, keys, update, override, always)
@@ -106,6 +106,43 @@ def upsert(
     # rowcount is -1, so counting returned rows is the one portable count of rows written.
     counted: Executable = upserted.returning(literal_column("1"))
     return sum(len(session.execute(counted, chunk).all()) for chunk in batched(rows, batch_size))
+
+
+def upsert_columns(
+    session: Session,
+    target: Table,
+    columns: Mapping[str, Sequence[Any]],
+    keys: Sequence[str],
+    update: Sequence[str] = (),
+    *,
+    override: Override | None = None,
+    always: Sequence[str] = (),
+    bulk: bool | None = None,
+) -> int:
+    """`upsert` of a batch given column by column (equal lengths), as the writer builds
+    its largest batches: a dict per row would cost more than the bulk write itself."""
+    count = len(next(iter(columns.values()), ()))
+    if count == 0:
+        return 0
+    if not (count >= BULK_MIN_ROWS if bulk is None else bulk):
+        rows = [dict(zip(columns, values, strict=True))
+                for values in zip(*columns.values(), strict=True)]
+        return upsert(session, target, rows, keys, update, override=override, always=always,
+                      bulk=False)
+    return sum(
+        _bulk(session, target, {c: v[start:start + BULK_CHUNK] for c, v in columns.items()},
+              keys, update, override, always)
+        for start in range(0, count, BULK_CHUNK)
+    )
+
+
+def _bulk(
+    session: Session, target: Table, columns: Mapping[str, Sequence[Any]],
+    keys: Sequence[str], update: Sequence[str], override: Override | None,
+    always: Sequence[str],
+) -> int:
+    write = _copy_upsert if _dialect(session) == "postgresql" else _executemany_upsert
+    return write(session.connection(), target, columns, keys, update, override, always)
 
 
 # Rows per bulk statement: bounds the staging table and the driver's parameter list.
@@ -133,19 +170,16 @@ def _on_conflict(
     )
 
 
-def _bound(
-    connection: Connection, target: Table, rows: Sequence[Row]
-) -> tuple[list[str], list[Any]]:
-    """The rows' columns, and their values column by column as the driver receives them
-    (each column type's bind processor applied once per value, in a tight map)."""
+def _bound(connection: Connection, target: Table, columns: Mapping[str, Sequence[Any]]
+           ) -> list[Sequence[Any]]:
+    """Each column's values as the driver receives them: the column type's bind processor
+    mapped over the column in one tight loop."""
     dialect = connection.dialect
-    columns = list(rows[0])
-    values: list[Any] = []
-    for name in columns:
-        raw = [row[name] for row in rows]
+    bound: list[Sequence[Any]] = []
+    for name, values in columns.items():
         process = fast_bind(target.c[name].type, dialect)
-        values.append(list(map(process, raw)) if process else raw)
-    return columns, values
+        bound.append(list(map(process, values)) if process else values)
+    return bound
 
 
 def fast_bind(column_type: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
@@ -162,20 +196,20 @@ def fast_bind(column_type: Any, dialect: Dialect) -> Callable[[Any], Any] | None
 def _sqlite_utc_text(value: datetime | None) -> str | None:
     if value is None:
         return None
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.isoformat(" ", "microseconds")
+    if value.tzinfo is None:  # naive is taken to be UTC, as `records.utc` does
+        return value.isoformat(" ", "microseconds")
+    return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]  # less its +00:00
 
 
 def _executemany_upsert(
-    connection: Connection, target: Table, rows: Sequence[Row], keys: Sequence[str],
-    update: Sequence[str], override: Override | None, always: Sequence[str],
+    connection: Connection, target: Table, columns: Mapping[str, Sequence[Any]],
+    keys: Sequence[str], update: Sequence[str], override: Override | None,
+    always: Sequence[str],
 ) -> int:
     """SQLite: the compiled upsert without RETURNING, executemany'd with bound tuples."""
-    columns, values = _bound(connection, target, rows)
     stmt = _on_conflict(sqlite.insert(target), target, keys, update, override, always)
-    compiled = stmt.compile(dialect=connection.dialect, column_keys=columns)
-    by_column = dict(zip(columns, values, strict=True))
+    compiled = stmt.compile(dialect=connection.dialect, column_keys=list(columns))
+    by_column = dict(zip(columns, _bound(connection, target, columns), strict=True))
     ordered = [
         by_column[n] if n in by_column else repeat(_constant(compiled, n, connection.dialect))
         for n in compiled.positiontup or ()
@@ -195,11 +229,12 @@ def _constant(compiled: Any, name: str, dialect: Dialect) -> Any:
 
 
 def _copy_upsert(
-    connection: Connection, target: Table, rows: Sequence[Row], keys: Sequence[str],
-    update: Sequence[str], override: Override | None, always: Sequence[str],
+    connection: Connection, target: Table, columns: Mapping[str, Sequence[Any]],
+    keys: Sequence[str], update: Sequence[str], override: Override | None,
+    always: Sequence[str],
 ) -> int:
     """PostgreSQL: COPY into a staging table shaped like `target`, then one upsert from it."""
-    columns, values = _bound(connection, target, rows)
+    values = _bound(connection, target, columns)
     quote = connection.dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in columns)
     stage = Table(f"_dspo_stage_{target.name}", MetaData(),
@@ -221,7 +256,7 @@ def _copy_upsert(
         raise DBAPIError.instance(copy_sql, None, e, psycopg.Error) from e
     finally:
         cursor.close()
-    stmt = postgresql.insert(target).from_select(columns, select(*stage.c))
+    stmt = postgresql.insert(target).from_select(list(columns), select(*stage.c))
     upserted = _on_conflict(stmt, target, keys, update, override, always)
     written = connection.execute(upserted, execution_options=COUNTED).rowcount
     connection.exec_driver_sql(f"DROP TABLE {staged}")
