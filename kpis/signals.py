@@ -338,16 +338,21 @@ def read_signal(signal: Signal, frame: pd.DataFrame, *, as_of: datetime) -> list
     raise TypeError(f"unknown signal {type(signal).__name__}")
 
 
+def daily_instants(as_of: datetime, days: int) -> list[pd.Timestamp]:
+    """as_of - (days - 1) days, ..., as_of - 1 day, as_of: where `readings_over_days` reads,
+    so a store read can be limited to what those readings need."""
+    if days <= 0:
+        raise ValueError("days must be positive")
+    at = utc_timestamp(as_of)
+    return [at - timedelta(days=back) for back in range(days - 1, -1, -1)]
+
+
 def readings_over_days(signal: Signal, frame: pd.DataFrame, *, as_of: datetime, days: int
                        ) -> pd.DataFrame:
     """[ts, value]: the signal as it read at as_of, as_of - 1 day, ... (its first instance),
     so a sparkline shows exactly what was judged; instants without a value are left out."""
-    if days <= 0:
-        raise ValueError("days must be positive")
-    at = utc_timestamp(as_of)
     rows = []
-    for back in range(days - 1, -1, -1):
-        instant = at - timedelta(days=back)
+    for instant in daily_instants(as_of, days):
         readings = read_signal(signal, frame, as_of=instant)
         if readings and readings[0].value is not None and not math.isnan(readings[0].value):
             rows.append((instant, readings[0].value))

@@ -28,7 +28,14 @@ from store.alert_queries import (
 )
 from store.db import Store
 from store.frames import read
-from store.series import latest_point, model_metric_points, series_catalog, series_points
+from store.series import (
+    latest_point,
+    metric_names,
+    model_metric_latest,
+    model_metric_points,
+    series_catalog,
+    series_points,
+)
 from store.upsert import batched
 
 __all__ = [
@@ -45,6 +52,8 @@ __all__ = [
     "item_comments",
     "item_events",
     "latest_point",
+    "metric_names",
+    "model_metric_latest",
     "model_metric_points",
     "model_versions",
     "outbox",

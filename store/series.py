@@ -9,24 +9,25 @@ a response stays small. Latest values use the (series_id, ts, step) index with
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
+import itertools
+import json
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Integer, func, or_, select
-from sqlalchemy import cast as sql_cast
+from sqlalchemy import Float, Integer, Interval, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from store import schema as s
 from store.db import Store
 from store.frames import frame, read
 from store.records import SeriesKind
+from store.upsert import batched
 
 POINT_COLUMNS = ["ts", "value", "step", "series_id"]
 POINT_DTYPES = {"value": "float64", "step": "int64", "series_id": "int64"}
-_MARGIN_S = 1e-3  # seconds; larger than SQLite's julianday rounding (~5e-5 s)
-_JULIAN_UNIX_EPOCH = 2440587.5
+_SQLITE_TS = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a DateTime in SQLite (text)
 
 P, S, Pt = s.Product, s.Series, s.SeriesPoint
 
@@ -57,47 +58,67 @@ def _in_range(stmt: Any, start: datetime | None, end: datetime | None) -> Any:
     return stmt
 
 
-def _epoch_seconds(session: Session) -> Any:
-    if session.get_bind().dialect.name == "sqlite":
-        return (func.julianday(Pt.ts) - _JULIAN_UNIX_EPOCH) * 86400.0
-    return func.extract("epoch", Pt.ts)
+def _edges(lo: datetime, hi: datetime, buckets: int) -> tuple[timedelta, list[datetime]]:
+    """Equal buckets [lo + k*width, lo + (k+1)*width) covering [lo, hi], k < `buckets`:
+    whole microseconds (the stored precision), so every backend cuts at the same instants."""
+    span_us = (hi - lo) // timedelta(microseconds=1) + 1
+    width = timedelta(microseconds=-(-span_us // buckets))
+    return width, [lo + k * width for k in range(buckets + 1)]
 
 
-def _downsampled(
-    session: Session,
-    series_id: int,
-    lo: datetime,
-    hi: datetime,
-    max_points: int,
-    start: datetime | None,
-    end: datetime | None,
-) -> list[tuple[Any, ...]]:
-    """The min and max point of each of max_points // 2 equal time buckets over [lo, hi]."""
-    buckets = max_points // 2
-    t0 = lo.timestamp() - _MARGIN_S
-    width = ((hi - lo).total_seconds() + 2 * _MARGIN_S) / buckets
-    offset = (_epoch_seconds(session) - t0) / width
-    if session.get_bind().dialect.name == "sqlite":
-        bucket: Any = sql_cast(offset, Integer)  # offset > 0, so truncation is floor
-    else:
-        bucket = func.floor(offset)
-    ranked = _in_range(
-        select(
-            Pt.ts,
-            Pt.value,
-            Pt.step,
-            func.row_number().over(partition_by=bucket, order_by=(Pt.value, Pt.ts)).label("lo"),
-            func.row_number()
-            .over(partition_by=bucket, order_by=(Pt.value.desc(), Pt.ts))
-            .label("hi"),
-        ).where(Pt.series_id == series_id),
-        start,
-        end,
-    ).subquery()
-    picked = select(ranked.c.ts, ranked.c.value, ranked.c.step).where(
-        or_(ranked.c.lo == 1, ranked.c.hi == 1)
+_SQLITE_EXTREMES = text(
+    """
+    WITH bucket(lo, hi) AS (
+        SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(:edges)
     )
-    return [(ts, value, step, series_id) for ts, value, step in session.execute(picked)]
+    SELECT ts, value, step FROM point WHERE id IN (
+        SELECT (SELECT id FROM (SELECT min(value), id FROM point
+                WHERE series_id = :sid AND ts >= bucket.lo AND ts < bucket.hi)) FROM bucket
+        UNION
+        SELECT (SELECT id FROM (SELECT max(value), id FROM point
+                WHERE series_id = :sid AND ts >= bucket.lo AND ts < bucket.hi)) FROM bucket
+    )
+    """
+).columns(ts=s.UTCDateTime(), value=Float(), step=Integer())
+"""SQLite: per bucket, the point holding the min (and the max) value, found by an indexed
+range read with a bare column (SQLite keeps the first row reaching the extreme, and the
+(series_id, ts, step) index yields rows oldest first, so a tie goes to the oldest point).
+A GROUP BY over a computed bucket would sort every point first (SQLite does not know the
+bucket grows with ts); walking the buckets in order sorts nothing."""
+
+_POSTGRES_EXTREMES = text(
+    """
+    WITH bucket AS (
+        SELECT date_bin(:width, ts, :lo) AS b, min(value) AS low, max(value) AS high
+        FROM point WHERE series_id = :sid AND ts >= :lo AND ts <= :hi GROUP BY 1
+    )
+    SELECT DISTINCT ON (bucket.b, point.value = bucket.low) point.ts, point.value, point.step
+    FROM point JOIN bucket ON date_bin(:width, point.ts, :lo) = bucket.b
+    WHERE point.series_id = :sid AND point.ts >= :lo AND point.ts <= :hi
+      AND point.value IN (bucket.low, bucket.high)
+    ORDER BY bucket.b, point.value = bucket.low, point.ts, point.step
+    """
+).columns(ts=s.UTCDateTime(), value=Float(), step=Integer()).bindparams(
+    bindparam("width", type_=Interval()), bindparam("lo", type_=s.UTCDateTime()),
+    bindparam("hi", type_=s.UTCDateTime()),
+)
+"""PostgreSQL: min and max per bucket in one hashed GROUP BY over `date_bin` (integer
+arithmetic on the timestamps), then the oldest point holding each extreme."""
+
+
+def _downsampled(session: Session, series_id: int, lo: datetime, hi: datetime,
+                 max_points: int) -> list[tuple[Any, ...]]:
+    """The min and max point of each of max_points // 2 equal time buckets over [lo, hi]
+    (one point where they coincide; a tie goes to the oldest point)."""
+    width, edges = _edges(lo, hi, max_points // 2)
+    if session.get_bind().dialect.name == "sqlite":
+        stamp = [e.astimezone(UTC).strftime(_SQLITE_TS) for e in edges]
+        pairs = json.dumps([[a, b] for a, b in itertools.pairwise(stamp)])
+        found = session.execute(_SQLITE_EXTREMES, {"edges": pairs, "sid": series_id})
+    else:
+        found = session.execute(_POSTGRES_EXTREMES, {"width": width, "lo": lo, "hi": hi,
+                                                     "sid": series_id})
+    return [(ts, value, step, series_id) for ts, value, step in found]
 
 
 def series_points(
@@ -135,7 +156,7 @@ def series_points(
             ).tuples()
             for sid, count, lo, hi in stats:
                 if count > max_points:
-                    rows += _downsampled(session, sid, lo, hi, max_points, start, end)
+                    rows += _downsampled(session, sid, lo, hi, max_points)
                     ids.remove(sid)
                     downsampled = True
         if ids:
@@ -174,16 +195,79 @@ def latest_point(
     return newest
 
 
-def series_catalog(store: Store, product: str) -> pd.DataFrame:
-    """Every series of a product: [series_id, kind, name, labels, unit]."""
+def series_catalog(store: Store, product: str, kind: str | SeriesKind | None = None
+                   ) -> pd.DataFrame:
+    """Every series of a product (of one `kind` if given): [series_id, kind, name, labels,
+    unit]."""
     stmt = (
         select(S.id, S.kind, S.name, S.labels, S.unit)
         .join(P, P.id == S.product_id)
         .where(P.key == product)
         .order_by(S.kind, S.name, S.labels_key)
     )
+    if kind is not None:
+        stmt = stmt.where(S.kind == str(kind))
     df = read(store, stmt, ["series_id", "kind", "name", "labels", "unit"])
     df["labels"] = [dict(x or {}) for x in df["labels"]]
+    return df
+
+
+def metric_names(store: Store, product: str, run_ids: Iterable[str]) -> list[str]:
+    """Names of the model metrics the given runs logged, sorted: a DISTINCT over the series
+    table (the run is a label), never a read of every series of the product."""
+    run_label = S.labels["run_id"].as_string()
+    names: set[str] = set()
+    with store.session() as session:
+        for chunk in batched(sorted(set(run_ids)), 1000):
+            names.update(session.execute(
+                select(S.name).distinct()
+                .join(P, P.id == S.product_id)
+                .where(P.key == product, S.kind == str(SeriesKind.MODEL_METRIC),
+                       run_label.in_(chunk))
+            ).scalars())
+    return sorted(names)
+
+
+def _version_series(session: Session, product: str, model: str, version: str, metric: str
+                    ) -> dict[int, str]:
+    """Series id -> run id of `metric` logged by the version's own run or by runs tagged
+    with the model and version (evaluation runs)."""
+    M, V, R = s.Model, s.ModelVersion, s.Run
+    run_ids = set(session.execute(
+        select(V.run_id).join(M, M.id == V.model_id).join(P, P.id == M.product_id)
+        .where(P.key == product, M.name == model, V.version == version)
+    ).scalars())
+    run_ids |= set(session.execute(
+        select(R.run_id).join(P, P.id == R.product_id)
+        .where(P.key == product, R.model == model, R.model_version == version)
+    ).scalars())
+    run_ids.discard(None)
+    matched = _matching_series(session, product, SeriesKind.MODEL_METRIC, metric, None)
+    return {sid: lab["run_id"] for sid, lab in matched.items() if lab.get("run_id") in run_ids}
+
+
+def model_metric_latest(store: Store, product: str, model: str, version: str, metric: str,
+                        instants: Iterable[datetime]) -> pd.DataFrame:
+    """The newest point at or before each instant of every series `model_metric_points`
+    reads, as its frame: [ts, value, step, run_id], sorted by ts, without repeats.
+
+    What a 'last value' reading at any of those instants needs, in one indexed
+    `ORDER BY ts DESC LIMIT 1` per series and instant, whatever the series' length.
+    """
+    rows: set[tuple[Any, ...]] = set()
+    with store.session() as session:
+        series_runs = _version_series(session, product, model, version, metric)
+        for sid, run_id in series_runs.items():
+            for instant in set(instants):
+                row = session.execute(
+                    select(Pt.ts, Pt.value, Pt.step).where(Pt.series_id == sid, Pt.ts <= instant)
+                    .order_by(Pt.ts.desc(), Pt.step.desc()).limit(1)
+                ).first()
+                if row is not None:
+                    rows.add((*row, run_id))
+    df = frame(sorted(rows, key=lambda row: (row[0], row[3], row[2])),
+               ["ts", "value", "step", "run_id"], ["ts"], {"value": "float64", "step": "int64"})
+    df.attrs["downsampled"] = False
     return df
 
 
@@ -194,54 +278,38 @@ def model_metric_points(
     version: str,
     metric: str,
     max_points: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
 ) -> pd.DataFrame:
     """Points of `metric` logged by the version's own run, or by runs tagged with the
-    model and version (evaluation runs): [ts, value, step, run_id], sorted by ts.
+    model and version (evaluation runs): [ts, value, step, run_id], sorted by ts; only
+    those in [start, end] when given.
 
     With `max_points`, a run's series with more points (a per-step training curve) is
     downsampled in SQL as `series_points` does; `attrs["downsampled"]` says whether any was.
     """
     if max_points is not None and max_points < 2:
         raise ValueError("max_points must be at least 2 (a bucket keeps its min and max)")
-    M, V, R = s.Model, s.ModelVersion, s.Run
     with store.session() as session:
-        run_ids = set(
-            session.execute(
-                select(V.run_id)
-                .join(M, M.id == V.model_id)
-                .join(P, P.id == M.product_id)
-                .where(P.key == product, M.name == model, V.version == version)
-            ).scalars()
-        )
-        run_ids |= set(
-            session.execute(
-                select(R.run_id)
-                .join(P, P.id == R.product_id)
-                .where(P.key == product, R.model == model, R.model_version == version)
-            ).scalars()
-        )
-        run_ids.discard(None)
-        matched = _matching_series(session, product, SeriesKind.MODEL_METRIC, metric, None)
-        series_runs = {
-            sid: lab["run_id"] for sid, lab in matched.items() if lab.get("run_id") in run_ids
-        }
+        series_runs = _version_series(session, product, model, version, metric)
         rows: list[tuple[Any, ...]] = []
         raw_ids = list(series_runs)
         downsampled = False
         if raw_ids and max_points is not None:
-            stats = session.execute(
+            stats = session.execute(_in_range(
                 select(Pt.series_id, func.count(), func.min(Pt.ts), func.max(Pt.ts))
                 .where(Pt.series_id.in_(raw_ids))
-                .group_by(Pt.series_id)
+                .group_by(Pt.series_id), start, end)
             ).tuples()
             for sid, count, lo, hi in stats:
                 if count > max_points:
-                    picked = _downsampled(session, sid, lo, hi, max_points, None, None)
+                    picked = _downsampled(session, sid, lo, hi, max_points)
                     rows += [(ts, v, st, series_runs[sid]) for ts, v, st, _ in picked]
                     raw_ids.remove(sid)
                     downsampled = True
         if raw_ids:
-            stmt = select(Pt.ts, Pt.value, Pt.step, Pt.series_id).where(Pt.series_id.in_(raw_ids))
+            stmt = _in_range(select(Pt.ts, Pt.value, Pt.step, Pt.series_id)
+                             .where(Pt.series_id.in_(raw_ids)), start, end)
             rows += [(ts, v, st, series_runs[sid]) for ts, v, st, sid in session.execute(stmt)]
     df = frame(
         rows, ["ts", "value", "step", "run_id"], ["ts"], {"value": "float64", "step": "int64"}

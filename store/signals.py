@@ -10,6 +10,7 @@ where `history` is how much earlier data a caller also wants (a 28-day sparkline
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import pandas as pd
@@ -40,12 +41,18 @@ EMPTY_POINTS = pd.DataFrame({"ts": pd.Series([], dtype="datetime64[ns, UTC]"),
 
 
 def signal_frame(store: Store, product: str, signal: Signal, *, as_of: datetime,
-                 history: timedelta = timedelta(0)) -> pd.DataFrame:
+                 history: timedelta = timedelta(0),
+                 instants: Sequence[datetime] | None = None) -> pd.DataFrame:
     """The frame `kpis.signals.read_signal` measures `signal` on, at `as_of` and back to
-    `history` before it."""
+    `history` before it.
+
+    `instants`: the only instants the caller reads it at (a sparkline's days); a latest
+    value without a window then reads just the newest point at or before each, however
+    long the series. Data after `as_of` is never read: no reading uses it."""
     match signal:
         case ModelMetricSignal():
-            return _model_metric(store, product, signal, _since(signal, as_of, history))
+            return _model_metric(store, product, signal, _since(signal, as_of, history),
+                                 as_of, instants)
         case DriftSignal():
             return _after(queries.drift_reports(store, product, signal.dataset), "window_end",
                           _since(signal, as_of, history))
@@ -63,10 +70,11 @@ def signal_frame(store: Store, product: str, signal: Signal, *, as_of: datetime,
         case UsageSignal():
             start = _since(signal, as_of, history)
             return queries.series_points(store, product, SeriesKind.USAGE, signal.kpi,
-                                         start=start - SLACK if start else None)
+                                         start=start - SLACK if start else None, end=as_of)
         case UsageChangeSignal():
             return queries.series_points(store, product, SeriesKind.USAGE, signal.kpi,
-                                         start=as_of - 2 * signal.window - history - SLACK)
+                                         start=as_of - 2 * signal.window - history - SLACK,
+                                         end=as_of)
     raise TypeError(f"unknown signal {type(signal).__name__}")
 
 
@@ -84,15 +92,23 @@ def _after(frame: pd.DataFrame, column: str, since: datetime | None) -> pd.DataF
     return frame.loc[frame[column] > pd.Timestamp(since)].reset_index(drop=True)
 
 
-def _model_metric(store: Store, product: str, s: ModelMetricSignal,
-                  since: datetime | None) -> pd.DataFrame:
+def _model_metric(store: Store, product: str, s: ModelMetricSignal, since: datetime | None,
+                  as_of: datetime, instants: Sequence[datetime] | None) -> pd.DataFrame:
     """Points of the version the alias (or version) names, with each point's run link;
     `attrs['version']` says which version that was."""
     version = queries.resolve_version(store, product, s.model, alias=s.alias, version=s.version)
     if version is None:
         return EMPTY_POINTS.copy()
-    points = queries.model_metric_points(store, product, s.model, version, s.metric)
-    points = _after(points, "ts", since)
+    points = None
+    if instants is not None and window_and_aggregation(s) == (None, "last"):
+        points = queries.model_metric_latest(store, product, s.model, version, s.metric,
+                                             [*instants, as_of])
+        if points["value"].isna().any():  # 'last' skips a NaN for an older value: read all
+            points = None
+    if points is None:
+        points = queries.model_metric_points(store, product, s.model, version, s.metric,
+                                             start=since, end=as_of)
+        points = _after(points, "ts", since)
     urls = queries.run_urls(store, points["run_id"].dropna().tolist()) if len(points) else {}
     points["run_url"] = [urls.get(r) for r in points["run_id"]] if len(points) else []
     points.attrs["version"] = version

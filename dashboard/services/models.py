@@ -15,23 +15,25 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from config.schema import ModelMetricObjective, ProductConfig
+from kpis.health import evaluate_objective
 from kpis.models import (
     Comparison,
     ObjectiveTrend,
     alias_intervals,
     compare,
     metric_history,
-    objective_trend,
     version_births,
     version_stats,
 )
+from kpis.signals import daily_instants, readings_over_days
+from kpis.trend import week_over_week
 from store import queries
 from store.db import Store
-from store.records import SeriesKind
 from store.signals import signal_frame
 
 MAX_POINTS = 2000
 TREND_DAYS = 28
+WEEK_OVER_WEEK = timedelta(days=14)  # kpis.trend.week_over_week's two weeks
 CHAMPION, CHALLENGER = "champion", "challenger"
 
 
@@ -70,10 +72,7 @@ def _model_metrics(store: Store, product: str, versions: pd.DataFrame, runs: pd.
                    model: str) -> list[str]:
     """Metric names logged by the versions' own runs or runs tagged with the model."""
     run_ids = set(versions["run_id"].dropna()) | set(runs.loc[runs["model"] == model, "run_id"])
-    catalog = queries.series_catalog(store, product)
-    mine = catalog[(catalog["kind"] == SeriesKind.MODEL_METRIC.value)
-                   & catalog["labels"].map(lambda labels: labels.get("run_id") in run_ids)]
-    return sorted(mine["name"].unique())
+    return queries.metric_names(store, product, run_ids)
 
 
 def objectives_of(product: ProductConfig, model: str) -> list[ModelMetricObjective]:
@@ -125,15 +124,8 @@ def _model_view(store: Store, product: ProductConfig, name: str, metric: str | N
     urls = dict(zip(runs["run_id"], runs["url"], strict=True))
     run_urls = {str(v): urls[r] for v, r in zip(versions["version"], versions["run_id"],
                                                 strict=True) if urls.get(r)}
-    rows = []
-    for objective in objectives_of(product, name):
-        points = signal_frame(store, key, objective, as_of=as_of,
-                              history=timedelta(days=TREND_DAYS + 7))
-        version = queries.resolve_version(store, key, name, alias=objective.alias,
-                                          version=objective.version)
-        rows.append(ObjectiveRow(objective, version,
-                                 objective_trend(objective, points, as_of=as_of,
-                                                 days=TREND_DAYS)))
+    rows = [_objective_row(store, key, objective, as_of)
+            for objective in objectives_of(product, name)]
     return ModelView(
         name=name, metrics=metrics, metric=shown, history=metric_history(frames),
         downsampled=downsampled, comparison=comparison,
@@ -142,6 +134,28 @@ def _model_view(store: Store, product: ProductConfig, name: str, metric: str | N
         births=version_births(versions, runs), versions=versions, run_urls=run_urls,
         objectives=rows,
     )
+
+
+def _objective_row(store: Store, product: str, objective: ModelMetricObjective,
+                   as_of: datetime) -> ObjectiveRow:
+    """The objective judged now, its sparkline (the signal as it read each of the last
+    TREND_DAYS days, as on the Overview) and the week over week of its version's points:
+    each read bounded by what it needs, never the version's whole history."""
+    instants = daily_instants(as_of, TREND_DAYS)
+    frame = signal_frame(store, product, objective, as_of=as_of,
+                         history=timedelta(days=TREND_DAYS), instants=instants)
+    version = queries.resolve_version(store, product, objective.model, alias=objective.alias,
+                                      version=objective.version)
+    weeks = pd.DataFrame({"ts": pd.Series([], dtype="datetime64[ns, UTC]"),
+                          "value": pd.Series([], dtype=float)})
+    if version is not None:
+        weeks = queries.model_metric_points(store, product, objective.model, version,
+                                            objective.metric, start=as_of - WEEK_OVER_WEEK,
+                                            end=as_of)
+    return ObjectiveRow(objective, version, ObjectiveTrend(
+        result=evaluate_objective(objective, frame, as_of=as_of),
+        trend=readings_over_days(objective, frame, as_of=as_of, days=TREND_DAYS),
+        week_over_week=week_over_week(weeks, as_of=as_of)))
 
 
 def _comparison(store: Store, product: ProductConfig, name: str, metric: str,

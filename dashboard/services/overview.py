@@ -15,7 +15,7 @@ import pandas as pd
 from config.schema import AnyObjective, ProductConfig
 from kpis.backlog import backlog_progress, progress_summary, work_items
 from kpis.health import ObjectiveResult, Status, evaluate_objective, product_status
-from kpis.signals import readings_over_days
+from kpis.signals import daily_instants, readings_over_days
 from kpis.velocity import average_velocity, sprint_velocity
 from store import queries
 from store.db import Store
@@ -80,7 +80,7 @@ def health_row(store: Store, product: str, objective: AnyObjective, *, as_of: da
     """The objective judged on its signal, and the same signal as it read each of the last
     `days` days: the sparkline shows exactly what the status is judged on."""
     frame = signal_frame(store, product, objective, as_of=as_of,
-                         history=timedelta(days=days))
+                         history=timedelta(days=days), instants=daily_instants(as_of, days))
     result = evaluate_objective(objective, frame, as_of=as_of)
     return HealthRow(objective, result,
                      readings_over_days(objective, frame, as_of=as_of, days=days))

@@ -62,8 +62,8 @@ class ProductMap:
 
 def build_map(store: Store, product: ProductConfig, *, as_of: datetime) -> ProductMap:
     rows = health_rows(store, product, as_of=as_of)
-    catalog = queries.series_catalog(store, product.key)
-    kpis = catalog.loc[catalog["kind"] == SeriesKind.USAGE.value, "name"].unique().tolist()
+    catalog = queries.series_catalog(store, product.key, SeriesKind.USAGE)
+    kpis = catalog["name"].unique().tolist()
     pipelines = queries.pipeline_runs(store, product.key)["pipeline"].unique().tolist()
     items = queries.backlog_items(store, product.key)
     elements = map_elements(

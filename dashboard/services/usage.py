@@ -48,8 +48,7 @@ def build_usage(store: Store, product: ProductConfig, *, start: datetime,
                 as_of: datetime) -> UsageView:
     """One row per usage KPI in the store, plus any objective's KPI not collected yet."""
     objectives = usage_objectives(product.objectives)
-    catalog = queries.series_catalog(store, product.key)
-    usage = catalog[catalog["kind"] == str(SeriesKind.USAGE)]
+    usage = queries.series_catalog(store, product.key, SeriesKind.USAGE)
     units = {str(n): str(u or "") for n, u in zip(usage["name"], usage["unit"], strict=True)}
     names = list(objectives) + sorted(n for n in units if n not in objectives)
     rows = []

@@ -34,6 +34,8 @@ EXPECTED = {
         ["model", "version", "run_id", "status", "stage", "aliases", "created", "updated"],
     ),
     "model_metric_points": (("churn", "clf", "1", "auc"), ["ts", "value", "step", "run_id"]),
+    "model_metric_latest": (("churn", "clf", "1", "auc", [T0 + 3 * DAY]),
+                            ["ts", "value", "step", "run_id"]),
     "runs": (
         ("churn",),
         ["run_id", "experiment", "name", "status", "start", "end", "model", "model_version", "url"],
@@ -138,7 +140,8 @@ TIME_COLUMNS = {
 
 
 def test_every_frame_query_is_tested():
-    exported = {n for n in queries.__all__ if n not in ("latest_point", "resolve_version")}
+    not_frames = ("latest_point", "resolve_version", "metric_names")
+    exported = {n for n in queries.__all__ if n not in not_frames}
     assert exported == set(EXPECTED)
 
 
