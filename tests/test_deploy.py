@@ -161,6 +161,8 @@ def test_the_service_reaches_the_dashboard_pods_on_a_declared_port() -> None:
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
         assert container[probe]["httpGet"]["port"] in ports, probe
     assert deployment["spec"]["replicas"] >= 2  # the point: more than one replica
+    if container["command"][0] == "dspo":  # `dspo serve` rather than gunicorn itself
+        cli_accepts(container["command"])
     assert "memory" in container["resources"]["limits"]
 
 
