@@ -6,6 +6,7 @@ PORT ?= 8050
 HOST ?= 127.0.0.1
 DEMO_DIR ?= .dspo/demo
 PYTEST_ARGS ?=
+SERVE_ARGS ?=
 
 # dspo makes no call home, and neither may MLflow or Evidently.
 export MLFLOW_DISABLE_TELEMETRY := true
@@ -29,10 +30,15 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## make run: install, build the demo world (first time), collect it, serve the dashboard.
+## make run: install, build the demo world (first time; it migrates the store), collect it,
+## serve the dashboard under gunicorn. SERVE_ARGS="--workers 2" or "--dev" to change how.
 run: install
 	$(BIN)/dspo demo --dir $(DSPO_DEMO_DIR)
-	$(BIN)/dspo serve --config config/demo.yaml --host $(HOST) --port $(PORT)
+	$(MAKE) --no-print-directory serve
+
+## make serve: serve the demo world already built (`dspo serve` never migrates).
+serve: install
+	$(BIN)/dspo serve --config config/demo.yaml --host $(HOST) --port $(PORT) $(SERVE_ARGS)
 
 ## make test: install the test dependencies and run the whole suite (exit 5, no tests, fails).
 test: install-dev

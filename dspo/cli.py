@@ -93,7 +93,7 @@ def config_check(file: Annotated[Path, typer.Argument(help="YAML file to check."
 
 @db_app.command("upgrade")
 def db_upgrade(config: ConfigOption = DEFAULT_CONFIG, debug: DebugOption = False) -> None:
-    """Migrate the store to the newest schema."""
+    """Migrate the store to the newest schema: once per deployment, before `dspo serve`."""
     from config.loader import load_config
     from store.db import Store
 
@@ -102,6 +102,18 @@ def db_upgrade(config: ConfigOption = DEFAULT_CONFIG, debug: DebugOption = False
         store = Store(cfg.store.url)
         store.upgrade()
         typer.echo(f"{store.display_url}: at revision {store.current_revision()}")
+
+
+@db_app.command("check")
+def db_check(config: ConfigOption = DEFAULT_CONFIG, debug: DebugOption = False) -> None:
+    """Exit 0 if the store is at the newest schema, else 1 with the command to run."""
+    from config.loader import load_config
+    from store.db import Store
+
+    with _guarded(debug):
+        store = Store(load_config(config).store.url)
+        _require_schema(store, config, debug)
+        typer.echo(f"{store.display_url}: at revision {store.current_revision()} (newest)")
 
 
 @app.command()
@@ -153,20 +165,69 @@ def serve(
     config: ConfigOption = DEFAULT_CONFIG,
     host: Annotated[str, typer.Option(help="Address to bind; 0.0.0.0 exposes it.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8050,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes [default: 2 x cores + 1, "
+                                 "at most 8].", show_default=False)
+    ] = None,
+    threads: Annotated[
+        int, typer.Option(min=2, help="Threads per worker (at least 2: a PDF or PNG export "
+                          "renders the page through this same server).")
+    ] = 4,
+    access_log: Annotated[
+        bool, typer.Option("--access-log", help="Log one line per request.")
+    ] = False,
+    dev: Annotated[
+        bool, typer.Option("--dev", help="Werkzeug's development server instead: one "
+                           "process, for development only.")
+    ] = False,
     debug: DebugOption = False,
 ) -> None:
-    """Serve the dashboard and the push API (development server; gunicorn for production)."""
+    """Serve the dashboard and the push API under gunicorn (waitress on Windows).
+
+    The store must be at the newest schema: run `dspo db upgrade -c FILE` once per
+    deployment first; serve never migrates. SIGTERM stops it gracefully.
+    """
     from config.loader import load_config
-    from dspo.web import create_web_app
+    from dspo import server
     from store.db import Store
 
     with _guarded(debug):
         cfg = load_config(config)
         store = Store(cfg.store.url)
-        store.upgrade()
+        _require_schema(store, config, debug)
+        name = _server_name(dev, debug)
+        from dspo.web import create_web_app  # Dash: imported once the checks have passed
+
         dash_app = create_web_app(cfg, store)
-    typer.echo(f"dspo dashboard: http://{host}:{port}/  (Ctrl+C to stop)")
-    dash_app.run(host=host, port=port, debug=False)
+    listen = server.Listen(host, port, workers or server.default_workers(server.usable_cores()),
+                           threads, access_log)
+    typer.echo(server.describe(name, listen))
+    server.serve(name, dash_app, store, listen)
+
+
+def _require_schema(store, config: Path, debug: bool) -> None:  # type: ignore[no-untyped-def]
+    """Stop with the command to run unless the store is at the newest schema: migrating
+    is a deployment step, never something each of several servers does at start."""
+    from dspo.server import upgrade_command
+    from store.db import StoreError
+
+    try:
+        store.check_schema(hint=f"run: {upgrade_command(config)}")
+    except StoreError as e:
+        if debug:
+            raise
+        _fail(str(e))
+
+
+def _server_name(dev: bool, debug: bool) -> str:
+    from dspo.server import ServerUnavailable, choose
+
+    try:
+        return choose(dev)
+    except ServerUnavailable as e:
+        if debug:
+            raise
+        _fail(str(e))
 
 
 @app.command()

@@ -46,15 +46,22 @@ def wait_for_http(url: str, timeout: float, process: subprocess.Popen[bytes] | N
     raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
 
 
+# One worker with enough threads for a page's parallel requests and an export that loads
+# the page from this same server: the suite starts dozens of servers on two cores.
+SERVE_ARGS = ("--workers", "1", "--threads", "8")
+
+
 @contextmanager
 def serving(config: Path, env: Mapping[str, str], log: Path, port: int | None = None
             ) -> Iterator[str]:
-    """Run `dspo serve` until the block ends; yields its base URL."""
+    """Migrate the config's store, then run `dspo serve` (gunicorn) until the block ends;
+    yields its base URL. A deployment migrates once before serving, and so does this."""
     port = port or free_port()
     dspo = Path(sys.executable).parent / "dspo"
+    migrate(config, env)
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [str(dspo), "serve", "--config", str(config), "--port", str(port)],
+            [str(dspo), "serve", "--config", str(config), "--port", str(port), *SERVE_ARGS],
             env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
@@ -70,19 +77,34 @@ def serving(config: Path, env: Mapping[str, str], log: Path, port: int | None = 
                 os.killpg(process.pid, signal.SIGKILL)
 
 
+def _store(config: Path, env: Mapping[str, str]) -> Any:
+    from config.loader import load_config
+    from store.db import Store
+
+    return Store(load_config(config, env={**os.environ, **env}).store.url)
+
+
+def migrate(config: Path, env: Mapping[str, str]) -> None:
+    """`dspo db upgrade` for the config's store, in this process (a few ms at head)."""
+    store = _store(config, env)
+    try:
+        store.upgrade()
+    finally:
+        store.dispose()
+
+
 def ensure_user(config: Path, env: Mapping[str, str], username: str = "e2e",
                 role: str = "admin") -> tuple[str, str]:
-    """A user of the config's store with a fresh password: (username, password).
+    """A user of the config's store (migrated first) with a fresh password:
+    (username, password).
 
     The browser tests and the screenshot script sign in as this user, through the same
     sign-in form a person uses.
     """
-    from config.loader import load_config
     from dspo.users import add, reset_password
-    from store.db import Store
     from store.people import find_user
 
-    store = Store(load_config(config, env={**os.environ, **env}).store.url)
+    store = _store(config, env)
     try:
         store.upgrade()
         with store.session() as s:

@@ -161,13 +161,14 @@ class Store:
         """The newest revision this version of dspo ships."""
         return ScriptDirectory.from_config(self._alembic_config()).get_current_head()
 
-    def check_schema(self) -> None:
-        """Raise StoreError, with the command that fixes it, unless the schema is at head."""
+    def check_schema(self, hint: str = UPGRADE_HINT) -> None:
+        """Raise StoreError, with the command that fixes it (`hint`: callers that know the
+        config file name it), unless the schema is at head."""
         current, head = self.current_revision(), self.head_revision()
         if current == head:
             return
         if current is None:
-            raise StoreError(f"the store at {self.display_url} has no dspo schema; {UPGRADE_HINT}")
+            raise StoreError(f"the store at {self.display_url} has no dspo schema; {hint}")
         known = {
             s.revision for s in ScriptDirectory.from_config(self._alembic_config()).walk_revisions()
         }
@@ -177,8 +178,7 @@ class Store:
                 f"dspo knows ({head}); upgrade dspo"
             )
         raise StoreError(
-            f"the store at {self.display_url} is at schema {current}, dspo needs {head}; "
-            f"{UPGRADE_HINT}"
+            f"the store at {self.display_url} is at schema {current}, dspo needs {head}; {hint}"
         )
 
     def dispose(self) -> None:
