@@ -15,15 +15,18 @@ thread, left behind as a daemon, can write nothing.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
-from collectors.base import SourceError
+from sqlalchemy.orm import Session
+
+from collectors.base import Collector, SourceError
 from collectors.deadline import Deadline, DeadlineExceeded
 from collectors.registry import collector_for
 from config.base import format_duration
@@ -39,13 +42,16 @@ from store.collector_runs import (
 )
 from store.db import Store
 from store.records import Record, records_read
-from store.writer import write_records
+from store.upsert import batched
+from store.writer import Written, write_records
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PARALLEL = 4
 LEASE_MARGIN = timedelta(minutes=2)  # covers the write after the deadline's collection
 GRACE_SECONDS = 2.0  # a collector gets this long past its deadline to raise by itself
+STREAM_BATCH = 10_000  # records per hand-over from the collecting thread to the writer
+STREAM_AHEAD = 2  # batches the collector may read ahead of the writer
 
 
 class Progress(Protocol):
@@ -143,14 +149,15 @@ def _run_leased(
         log.warning("source %s: marked %d unfinished earlier run(s) abandoned",
                     source.name, abandoned)
     records: list[Record] = []
+    streamed = _Handover(source, since, started, progress)
     try:
-        records = _collect_within_deadline(source, since, started, progress)
-        with store.writing(), store.session() as s:
-            written = write_records(s, source.name, records)
-            finish_collector_run(
-                s, run_id, status="ok", rows_written=written.rows, records_read=written.records,
-                error=None, watermark=started, finished=clock(),
-            )
+        if streams(store):
+            written = streamed.write(store, run_id, clock)
+        else:
+            records = _collect_within_deadline(source, since, started, progress)
+            with store.writing(), store.session() as s:
+                written = write_records(s, source.name, records)
+                _finish_ok(s, run_id, written, started, clock)
         return SourceResult(source.name, kind, "ok", written.rows, time.perf_counter() - t0,
                             records=written.records)
     except Exception as e:  # any failure of one source must not stop the others
@@ -159,14 +166,34 @@ def _run_leased(
             log.info("collect failed: %s", error)
         else:  # a bug or an unclassified failure: keep the traceback for whoever debugs it
             log.warning("collect failed: %s", error, exc_info=True)
+        read = records_read(records) + streamed.read
         with store.writing(), store.session() as s:
-            read = records_read(records)
             finish_collector_run(
                 s, run_id, status="failed", rows_written=0, records_read=read,
                 error=error, watermark=None, finished=clock(),
             )
         return SourceResult(source.name, kind, "failed", 0, time.perf_counter() - t0, error,
-                            records=records_read(records))
+                            records=read)
+
+
+def _finish_ok(
+    s: Session, run_id: int, written: Written, started: datetime, clock: Callable[[], datetime]
+) -> None:
+    finish_collector_run(
+        s, run_id, status="ok", rows_written=written.rows, records_read=written.records,
+        error=None, watermark=started, finished=clock(),
+    )
+
+
+def streams(store: Store) -> bool:
+    """Whether records go to the writer while the collector still reads (bounded memory).
+
+    Only where a transaction open for the whole collection blocks no one: PostgreSQL
+    writes concurrently. SQLite has one writer at a time, which an open transaction would
+    hold for minutes (other sources wait on `store.writing()`, other processes fail after
+    the busy timeout), so there the records are collected first and written at once.
+    """
+    return store.dialect == "postgresql"
 
 
 def _collect_within_deadline(
@@ -196,17 +223,95 @@ def _collect_within_deadline(
     worker.join(timeout=max(0.0, deadline.remaining()) + GRACE_SECONDS)
     if worker.is_alive():
         abandoned.set()
-        raise SourceError(
-            source.name, collector.where,
-            f"deadline of {format_duration(source.deadline)} exceeded; the source was still "
-            "answering (or hung) and was abandoned",
-        )
+        raise _abandoned(source, collector)
     if "error" in box:
-        error = box["error"]
-        if isinstance(error, DeadlineExceeded):
-            raise collector.fail(str(error), retriable=True) from error
-        raise error  # type: ignore[misc]
+        raise _raised(box["error"], collector)  # type: ignore[arg-type]
     return box["records"]  # type: ignore[return-value]
+
+
+def _abandoned(source: SourceBase, collector: Collector[Any]) -> SourceError:
+    return SourceError(
+        source.name, collector.where,
+        f"deadline of {format_duration(source.deadline)} exceeded; the source was still "
+        "answering (or hung) and was abandoned",
+    )
+
+
+def _raised(error: Exception, collector: Collector[Any]) -> Exception:
+    """What the runner raises for an exception of the collecting thread."""
+    if isinstance(error, DeadlineExceeded):
+        failure = collector.fail(str(error), retriable=True)
+        failure.__cause__ = error
+        return failure
+    return error
+
+
+class _Handover:
+    """Records handed from the collecting thread to the writer in batches, as they come.
+
+    The collector runs in a worker thread as in `_collect_within_deadline`, but puts
+    batches of `STREAM_BATCH` records on a queue of `STREAM_AHEAD`, from which the runner's
+    thread writes them into one open transaction: memory holds a few batches, not the run.
+    The runner waits for each batch only until the deadline (plus the grace), then
+    abandons the run; any failure rolls the whole transaction back, so a failed run leaves
+    the store as it was and the watermark where it was.
+    """
+
+    def __init__(self, source: SourceBase, since: datetime | None, until: datetime,
+                 progress: Progress | None) -> None:
+        self.source, self.since, self.until, self.progress = source, since, until, progress
+        self.read = 0  # records handed to the writer (a key listing is not counted)
+        self.queue: queue.Queue[list[Record] | Exception | None] = queue.Queue(STREAM_AHEAD)
+        self.abandoned = threading.Event()
+
+    def write(self, store: Store, run_id: int, clock: Callable[[], datetime]) -> Written:
+        deadline = Deadline(self.source.deadline)
+        collector = collector_for(self.source, deadline)
+        worker = threading.Thread(target=self._collect, args=(collector, deadline),
+                                  name=f"dspo-collect-{self.source.name}", daemon=True)
+        worker.start()
+        try:
+            with store.writing(), store.session() as s:
+                written = write_records(s, self.source.name, self._received(collector, deadline))
+                _finish_ok(s, run_id, written, self.until, clock)
+            return written
+        finally:
+            self.abandoned.set()  # after a failed write the collector stops at its next record
+
+    def _collect(self, collector: Collector[Any], deadline: Deadline) -> None:
+        try:
+            records = _counted(collector.collect(self.since, self.until), self.source.name,
+                               self.progress, deadline, self.abandoned)
+            for batch in batched(records, STREAM_BATCH):
+                if not self._put(batch):
+                    return
+            self._put(None)
+        except Exception as e:  # noqa: BLE001 - handed to the runner thread, which classifies it
+            self._put(e)
+
+    def _put(self, item: list[Record] | Exception | None) -> bool:
+        """Wait for room on the queue, unless the runner has given up on this run."""
+        while not self.abandoned.is_set():
+            try:
+                self.queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _received(self, collector: Collector[Any], deadline: Deadline) -> Iterator[Record]:
+        while True:
+            try:
+                item = self.queue.get(timeout=max(0.0, deadline.remaining()) + GRACE_SECONDS)
+            except queue.Empty:
+                self.abandoned.set()
+                raise _abandoned(self.source, collector) from None
+            if item is None:
+                return
+            if isinstance(item, Exception):
+                raise _raised(item, collector)
+            self.read += records_read(item)
+            yield from item
 
 
 def _counted(
