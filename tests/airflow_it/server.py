@@ -423,7 +423,10 @@ class AirflowServer:
         state = "unknown"
         with self.client() as c:
             while time.monotonic() < deadline:
-                response = c.get(path)
+                try:
+                    response = c.get(path)
+                except httpx.TimeoutException:  # a loaded machine: poll again, within `timeout`
+                    continue
                 response.raise_for_status()
                 state = str(response.json()["state"])
                 if state in TERMINAL_RUN_STATES:
@@ -439,10 +442,13 @@ class AirflowServer:
         missing = list(dag_ids)
         with self.client() as c:
             while time.monotonic() < deadline:
-                missing = [
-                    d for d in missing
-                    if c.get(f"/api/v2/dags/{quote(d, safe='')}").status_code != 200
-                ]  # fmt: skip
+                try:
+                    missing = [
+                        d for d in missing
+                        if c.get(f"/api/v2/dags/{quote(d, safe='')}").status_code != 200
+                    ]  # fmt: skip
+                except httpx.TimeoutException:  # a loaded machine: ask again, within `timeout`
+                    continue
                 if not missing:
                     return
                 time.sleep(0.5)
