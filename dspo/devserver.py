@@ -70,7 +70,9 @@ def serving(config: Path, env: Mapping[str, str], log: Path, port: int | None = 
             wait_for_http(url, timeout=60, process=process)
             yield url
         finally:
-            os.killpg(process.pid, signal.SIGTERM)
+            # Ctrl+C's quick stop: a test has nothing in flight to drain, and SIGTERM's
+            # graceful stop waits ~2 s for the browser's idle keep-alive connections.
+            os.killpg(process.pid, signal.SIGINT)
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
