@@ -14,8 +14,9 @@ changed. SQLite is a file in a temporary folder; PostgreSQL a scratch database
 (`dspo_ingest_bench`) created and dropped on the given server. Each backend runs in its own
 child process so the peak RSS column (reset before each pass through /proc) is its own.
 
-The last line per backend is the ceiling: raw DBAPI inserts of the same points into a bare
-table (sqlite3 executemany; psycopg COPY), with no dspo code at all.
+Then `write_records` alone on the same points built beforehand (the writer's own rate, first
+write and re-write). The last line per backend is the ceiling: raw DBAPI inserts of the same
+points into a bare table (sqlite3 executemany; psycopg COPY), with no dspo code at all.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from collectors.runner import run_source  # noqa: E402
 from config.sources import SourceBase  # noqa: E402
 from store import records as r  # noqa: E402
 from store.db import Store, normalize_url  # noqa: E402
+from store.writer import write_records  # noqa: E402
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 METRICS = ("loss", "accuracy", "auc", "f1")
@@ -51,17 +53,17 @@ DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PLAN: dict[str, object] = {}
 
 
-def metric_points(count: int, shift: float) -> Iterator[r.Record]:
+def metric_points(count: int, shift: float, product: str = "bench") -> Iterator[r.Record]:
     """MLflow-shaped: 500-step histories of 4 metrics per run, a `Run` record per run."""
     steps = 500
     runs = max(1, count // (steps * len(METRICS)))
     for i in range(runs):
         run_id = f"run-{i:05d}"
-        yield r.Run("bench", run_id, "exp", f"run {i}", "FINISHED", T0 + timedelta(hours=i))
+        yield r.Run(product, run_id, "exp", f"run {i}", "FINISHED", T0 + timedelta(hours=i))
         labels = {"run_id": run_id, "experiment": "exp"}
         for name in METRICS:
             for step in range(steps):
-                yield r.Point("bench", r.SeriesKind.MODEL_METRIC, name,
+                yield r.Point(product, r.SeriesKind.MODEL_METRIC, name,
                               T0 + timedelta(hours=i, seconds=step), step / steps + shift,
                               labels, step=step)
 
@@ -139,6 +141,20 @@ def run_passes(store: Store, scenario: str, size: int, backend: str) -> None:
               f"{peak_rss_mb():,.0f} |", flush=True)
 
 
+def writer_only(store: Store, size: int, backend: str) -> None:
+    """`write_records` alone on records built beforehand (another product's): the writer's
+    own rate, without a collector making records or the runner's thread hand-over."""
+    records = list(metric_points(size, 0.0, product="bench-writer"))
+    for label in ("first write", "re-write"):
+        t0, cpu0 = time.perf_counter(), time.process_time()
+        with store.writing(), store.session() as session:
+            written = write_records(session, "bench-writer", records)
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+        print(f"| {backend} | points, writer only | {label} | {written.records:,} | "
+              f"{written.rows:,} | {seconds:.2f} | {written.records / seconds:,.0f} | "
+              f"{cpu:.2f} | |", flush=True)
+
+
 def raw_ceiling(url: str, backend: str, size: int) -> None:
     """The same points into a bare 4-column table straight through the driver."""
     rows = [(i // 500, T0 + timedelta(seconds=i), i % 500, i / size) for i in range(size)]
@@ -191,6 +207,8 @@ def child(backend: str, points: int, mixed: int, pg_url: str) -> None:
                 run_passes(store, "points", points, backend)
             if mixed:
                 run_passes(store, "mixed", mixed, backend)
+            if points:
+                writer_only(store, points, backend)
             raw_ceiling(url, backend, points or mixed)
         finally:
             store.dispose()
