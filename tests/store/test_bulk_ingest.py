@@ -156,7 +156,15 @@ def test_many_points_in_bulk_then_rewritten_and_changed(
     points = [r.Point("churn", r.SeriesKind.MODEL_METRIC, f"m{i % 5}", T0 + timedelta(
         minutes=i), float(i), {"run_id": "r1"}, step=i) for i in range(2500)]
     changed = [replace(p, value=p.value + 1) if i % 2 else p for i, p in enumerate(points)]
-    monkeypatch.setattr(upsert_module, "BULK_MIN_ROWS", 1000)
+    bulk_points: list[int] = []
+    real_bulk = upsert_module._bulk
+
+    def spy(session: Any, target: Any, columns: Any, *args: Any) -> int:
+        if target.name == "point":
+            bulk_points.append(len(columns["ts"]))
+        return real_bulk(session, target, columns, *args)
+
+    monkeypatch.setattr(upsert_module, "_bulk", spy)
     with store.session() as session:
         first = write_records(session, "mlflow", points, batch_size=1250)
     with store.session() as session:
@@ -165,6 +173,7 @@ def test_many_points_in_bulk_then_rewritten_and_changed(
         half = write_records(session, "mlflow", changed, batch_size=1250)
         total = session.execute(select(func.sum(s.SeriesPoint.value))).scalar_one()
     assert (first.rows, again.rows, half.rows) == (1 + 5 + 2500, 0, 1250)
+    assert bulk_points == [1250, 1250] * 3  # by the default threshold, every flush in bulk
     # 0 + 1 + ... + 2499 = 2499 * 2500 / 2, plus 1 for each of the 1,250 odd points
     assert total == 2499 * 2500 / 2 + 1250
 
