@@ -6,13 +6,14 @@ Kept on the Flask app (not in module globals), so several apps can live in one p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import flask
 
 from config.schema import DspoConfig, ProductConfig
 from dashboard.auth.principal import current as current_principal
+from dashboard.cache import ViewCache
 from dashboard.filters import DateRange, date_range
 from store.db import Store
 
@@ -23,6 +24,7 @@ EXTENSION = "dspo"
 class DashboardContext:
     config: DspoConfig
     store: Store
+    cache: ViewCache = field(default_factory=ViewCache, compare=False)  # dashboard.cache
 
     def products(self) -> list[ProductConfig]:
         """The products the signed-in principal looks after (all, outside a request)."""

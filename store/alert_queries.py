@@ -63,16 +63,22 @@ EVENT_COLUMNS = ["fingerprint", "rule", "product", "ts", "from_state", "to_state
                  "note"]
 
 
-def alert_events(store: Store, fingerprint: str | None = None, product: str | None = None
-                 ) -> pd.DataFrame:
-    """Every transition (and acknowledgement) of alerts, oldest first."""
+def alert_events(store: Store, fingerprint: str | None = None, product: str | None = None,
+                 newest: int | None = None) -> pd.DataFrame:
+    """Every transition (and acknowledgement) of alerts, oldest first; with `newest`, only
+    that many of the latest, newest first (limited in SQL: a page never reads a product's
+    whole alert history)."""
     stmt = (select(A.fingerprint, A.rule, P.key, E.ts, E.from_state, E.to_state, E.value, E.note)
             .select_from(E).join(A, A.id == E.alert_id).join(P, P.id == A.product_id))
     if fingerprint is not None:
         stmt = stmt.where(A.fingerprint == fingerprint)
     if product is not None:
         stmt = stmt.where(P.key == product)
-    return read(store, stmt.order_by(E.ts, E.id), EVENT_COLUMNS, ["ts"], {"value": "float64"})
+    if newest is None:
+        stmt = stmt.order_by(E.ts, E.id)
+    else:
+        stmt = stmt.order_by(E.ts.desc(), E.id.desc()).limit(newest)
+    return read(store, stmt, EVENT_COLUMNS, ["ts"], {"value": "float64"})
 
 
 INCIDENT_COLUMNS = ["fingerprint", "rule", "started", "resolved"]

@@ -16,7 +16,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Float, Integer, Interval, bindparam, func, select, text
+from sqlalchemy import (
+    DateTime,
+    Float,
+    Integer,
+    Interval,
+    String,
+    bindparam,
+    func,
+    select,
+    text,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
 from store import schema as s
@@ -27,6 +38,8 @@ from store.upsert import batched
 
 POINT_COLUMNS = ["ts", "value", "step", "series_id"]
 POINT_DTYPES = {"value": "float64", "step": "int64", "series_id": "int64"}
+RUN_POINT_COLUMNS = ["ts", "value", "step", "run_id"]
+RUN_POINT_DTYPES = {"value": "float64", "step": "int64"}
 _SQLITE_TS = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a DateTime in SQLite (text)
 
 P, S, Pt = s.Product, s.Series, s.SeriesPoint
@@ -121,6 +134,30 @@ def _downsampled(session: Session, series_id: int, lo: datetime, hi: datetime,
     return [(ts, value, step, series_id) for ts, value, step in found]
 
 
+def _raw_frame(session: Session, ids: list[int], start: datetime | None,
+               end: datetime | None) -> pd.DataFrame:
+    """[ts, value, step, series_id] of the series' points in the range, without per-row
+    type processing (most of the time of a large read): timestamps come as the database
+    gives them (SQLite's text) and are parsed in one vectorised call."""
+    if session.get_bind().dialect.name == "sqlite":
+        ts: Any = type_coerce(Pt.ts, String())
+    else:
+        ts = type_coerce(Pt.ts, DateTime(timezone=True))
+    stmt = _in_range(select(ts.label("ts"), Pt.value, Pt.step, Pt.series_id)
+                     .where(Pt.series_id.in_(ids)), start, end)
+    return frame(session.connection().execute(stmt).all(), POINT_COLUMNS, ["ts"],
+                 POINT_DTYPES)
+
+
+def _joined(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The downsampled and the raw rows in one frame (pandas warns on concatenating an
+    empty frame, so only non-empty ones are joined)."""
+    full = [part for part in parts if len(part)]
+    if len(full) > 1:
+        return pd.concat(full, ignore_index=True)
+    return full[0] if full else parts[0]
+
+
 def series_points(
     store: Store,
     product: str,
@@ -159,14 +196,10 @@ def series_points(
                     rows += _downsampled(session, sid, lo, hi, max_points)
                     ids.remove(sid)
                     downsampled = True
+        parts = [frame(rows, POINT_COLUMNS, ["ts"], POINT_DTYPES)]
         if ids:
-            raw = _in_range(
-                select(Pt.ts, Pt.value, Pt.step, Pt.series_id).where(Pt.series_id.in_(ids)),
-                start,
-                end,
-            )
-            rows += [tuple(row) for row in session.execute(raw)]
-    df = frame(rows, POINT_COLUMNS, ["ts"], POINT_DTYPES)
+            parts.append(_raw_frame(session, ids, start, end))
+    df = _joined(parts)
     df = df.sort_values(["series_id", "ts", "step"], ignore_index=True)
     df["labels"] = [matched[sid] for sid in df["series_id"]]
     df.attrs["downsampled"] = downsampled
@@ -307,13 +340,12 @@ def model_metric_points(
                     rows += [(ts, v, st, series_runs[sid]) for ts, v, st, _ in picked]
                     raw_ids.remove(sid)
                     downsampled = True
+        parts = [frame(rows, RUN_POINT_COLUMNS, ["ts"], RUN_POINT_DTYPES)]
         if raw_ids:
-            stmt = _in_range(select(Pt.ts, Pt.value, Pt.step, Pt.series_id)
-                             .where(Pt.series_id.in_(raw_ids)), start, end)
-            rows += [(ts, v, st, series_runs[sid]) for ts, v, st, sid in session.execute(stmt)]
-    df = frame(
-        rows, ["ts", "value", "step", "run_id"], ["ts"], {"value": "float64", "step": "int64"}
-    )
+            raw = _raw_frame(session, raw_ids, start, end)
+            raw["run_id"] = raw["series_id"].map(series_runs)
+            parts.append(raw[RUN_POINT_COLUMNS])
+    df = _joined(parts)
     df = df.sort_values(["ts", "run_id", "step"], ignore_index=True)
     df.attrs["downsampled"] = downsampled
     return df

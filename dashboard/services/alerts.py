@@ -48,7 +48,7 @@ class AlertsView:
 def build_alerts(store: Store, config: DspoConfig, product: ProductConfig, *,
                  as_of: datetime) -> AlertsView:
     active = queries.alerts(store, product.key, states=ACTIVE_STATES, at=as_of)
-    history = queries.alert_events(store, product=product.key)
+    history = queries.alert_events(store, product=product.key, newest=HISTORY_ROWS)
     outbox = queries.outbox(store, pending_only=True, product=product.key)
     dead = outbox[outbox["state"] == "dead"].copy()
     dead["behind"] = [waiting_behind(outbox, row) for _, row in dead.iterrows()]
@@ -57,8 +57,7 @@ def build_alerts(store: Store, config: DspoConfig, product: ProductConfig, *,
         active=active.sort_values(["state", "state_since"], ascending=[True, False])
         .reset_index(drop=True),
         silences=queries.silences(store, product.key, active_at=as_of),
-        history=history.sort_values("ts", ascending=False).head(HISTORY_ROWS)
-        .reset_index(drop=True),
+        history=history,
         rules=[r.name for r in config.alerts if r.product == product.key],
         dead=dead.reset_index(drop=True),
         waiting=outbox[outbox["state"] == "pending"].reset_index(drop=True),

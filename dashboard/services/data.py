@@ -14,6 +14,7 @@ import pandas as pd
 
 from config.schema import DriftObjective, EvidentlySource, ProductConfig
 from config.signals import DEFAULT_MIN_ROWS
+from dashboard.cache import cached_view
 from kpis.data import (
     FeatureDriftMatrix,
     data_quality_trend,
@@ -54,6 +55,7 @@ def configured_datasets(sources: list[object], product: str) -> list[str]:
             for d in s.datasets]
 
 
+@cached_view("data")
 def build_data(store: Store, product: ProductConfig, configured: list[str], *,
                dataset: str | None, start: datetime, as_of: datetime) -> DataView:
     """`dataset` as named in the URL; an unknown or missing one falls back to the first."""

@@ -14,6 +14,7 @@ from datetime import datetime
 import pandas as pd
 
 from config.schema import ProductConfig
+from dashboard.cache import cached_view
 from kpis.dora import FAILURE_DAYS, PRODUCTION_ALIAS, Dora, dora
 from store import queries
 from store.db import Store
@@ -35,6 +36,7 @@ def alert_incidents(store: Store, product: str) -> pd.DataFrame:
     return queries.alert_incidents(store, product)[["started", "resolved"]]
 
 
+@cached_view("dora")
 def build_dora(store: Store, product: ProductConfig, *, start: datetime, end: datetime,
                as_of: datetime, alias: str = PRODUCTION_ALIAS,
                failure_days: float = FAILURE_DAYS) -> DoraView:

@@ -13,6 +13,7 @@ from datetime import datetime
 import pandas as pd
 
 from config.schema import ProductConfig
+from dashboard.cache import cached_view
 from kpis.backlog import alert_items, epic_progress, items_by, work_items
 from kpis.flow import (
     cumulative_flow,
@@ -64,6 +65,7 @@ def backlog_table(items: pd.DataFrame, sprints: pd.DataFrame) -> pd.DataFrame:
     return table.astype(object).where(table.notna(), None)
 
 
+@cached_view("flow")
 def build_flow(store: Store, product: ProductConfig, *, start: datetime,
                end: datetime) -> FlowView:
     items = queries.backlog_items(store, product.key)

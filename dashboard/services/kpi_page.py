@@ -18,6 +18,7 @@ import pandas as pd
 
 from config.schema import ProductConfig
 from config.stakeholders import StakeholderPage
+from dashboard.cache import cached_view
 from dashboard.services.overview import HealthRow, health_row
 from dashboard.services.usage import UsageRow, build_usage
 from kpis.backlog import progress_summary, work_items
@@ -67,6 +68,7 @@ def trend_days(page: StakeholderPage) -> int:
     return max(1, round(page.period / DAY))
 
 
+@cached_view("kpi_page")
 def build_kpi_page(store: Store, page: StakeholderPage, products: list[ProductConfig], *,
                    as_of: datetime) -> KpiPageView:
     """`products`: the config's products of the page, in the page's order."""

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from config.schema import ModelMetricObjective, ProductConfig
+from dashboard.cache import cached_view
 from kpis.health import evaluate_objective
 from kpis.models import (
     Comparison,
@@ -87,6 +88,7 @@ def default_metric(product: ProductConfig, model: str, metrics: list[str]) -> st
     return metrics[0] if metrics else None
 
 
+@cached_view("models")
 def build_models(store: Store, product: ProductConfig, *, model: str | None,
                  metric: str | None, start: datetime, as_of: datetime) -> ModelsView:
     all_versions = queries.model_versions(store, product.key)

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from config.schema import AnyObjective, ProductConfig
+from dashboard.cache import cached_view
 from kpis.backlog import backlog_progress, progress_summary, work_items
 from kpis.health import ObjectiveResult, Status, evaluate_objective, product_status
 from kpis.signals import daily_instants, readings_over_days
@@ -45,6 +46,7 @@ class Overview:
     firing: pd.DataFrame  # the product's firing alerts, newest first, with backlog_key
 
 
+@cached_view("overview")
 def build_overview(
     store: Store, product: ProductConfig, source_names: list[str], *, as_of: datetime
 ) -> Overview:

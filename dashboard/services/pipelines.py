@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from config.schema import PipelineFreshnessObjective, PipelineSuccessObjective, ProductConfig
+from dashboard.cache import cached_view
 from kpis.health import Status, classify, judge
 from kpis.pipelines import (
     FAILED_TASK_STATES,
@@ -79,6 +80,7 @@ def objective_for(product: ProductConfig, pipeline: str) -> PipelineSuccessObjec
     return exact or next((o for o in mine if o.pipeline is None), None)
 
 
+@cached_view("pipelines")
 def build_pipelines(store: Store, product: ProductConfig, *, start: datetime,
                     as_of: datetime, days: int) -> PipelinesView:
     runs = queries.pipeline_runs(store, product.key)

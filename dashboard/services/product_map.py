@@ -18,6 +18,7 @@ from config.schema import (
     UsageChangeObjective,
     UsageObjective,
 )
+from dashboard.cache import cached_view
 from dashboard.figures.product_map import map_elements, node_counts
 from dashboard.services.overview import HealthRow, health_rows
 from kpis.backlog import alert_items, open_items_by_epic, work_items
@@ -60,6 +61,7 @@ class ProductMap:
     counts: dict[str, int]  # parts drawn per kind (the legend's figures)
 
 
+@cached_view("product_map")
 def build_map(store: Store, product: ProductConfig, *, as_of: datetime) -> ProductMap:
     rows = health_rows(store, product, as_of=as_of)
     catalog = queries.series_catalog(store, product.key, SeriesKind.USAGE)

@@ -12,6 +12,7 @@ from datetime import datetime
 import pandas as pd
 
 from config.schema import ProductConfig
+from dashboard.cache import cached_view
 from kpis.burndown import (
     BURNDOWN_COLUMNS,
     SCOPE_CHANGE_COLUMNS,
@@ -98,6 +99,7 @@ def _named(frame: pd.DataFrame, column: str, names: dict[str | None, str]) -> pd
         for k in frame[column]]})
 
 
+@cached_view("sprint")
 def build_sprint(store: Store, product: ProductConfig, sprint: str | None, *,
                  as_of: datetime) -> SprintView:
     sprints = queries.sprints(store, product.key)

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from config.schema import ProductConfig
+from dashboard.cache import cached_view
 from kpis.health import evaluate_objective
 from kpis.usage import UsageKpi, rolling_mean, usage_kpi, usage_objectives
 from store import queries
@@ -44,6 +45,7 @@ class UsageView:
     rows: list[UsageRow]
 
 
+@cached_view("usage")
 def build_usage(store: Store, product: ProductConfig, *, start: datetime,
                 as_of: datetime) -> UsageView:
     """One row per usage KPI in the store, plus any objective's KPI not collected yet."""

@@ -116,3 +116,17 @@ def test_a_good_silence(store):
     assert message.startswith("Rule dau-low silenced for 90m") and done
     [row] = queries.silences(store).to_dict("records")
     assert (row["starts_at"], row["ends_at"]) == (T0, T0 + timedelta(minutes=90))
+
+
+def test_the_history_is_the_newest_transitions_read_with_a_limit(store):
+    """The page's history reads only its rows, newest first: in `_world` the newest
+    transition is dau-low resolving at T0 + 2 min (its DAU back at 150)."""
+    cfg = _world(store)
+    full = queries.alert_events(store, product="churn")  # oldest first
+    newest = queries.alert_events(store, product="churn", newest=2)
+    columns = ["rule", "ts", "to_state"]
+    assert len(full) > 2
+    assert newest[columns].values.tolist() == full[columns].iloc[::-1].head(2).values.tolist()
+    assert newest[columns].iloc[0].tolist() == ["dau-low", T0 + 2 * MIN, "normal"]
+    view = build_alerts(store, cfg, cfg.products[0], as_of=T0 + 3 * MIN)
+    assert view.history[columns].values.tolist() == full[columns].iloc[::-1].values.tolist()
