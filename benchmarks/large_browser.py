@@ -58,6 +58,8 @@ from dspo.devserver import (
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
               "--disable-component-update"]
+TIMEOUT = 60.0
+"""Seconds a simulated user waits for an answer before counting it an error."""
 PAGES = ("/", "/sprint", "/flow", "/models", "/data", "/pipelines", "/usage", "/dora",
          "/map", "/alerts", "/sources", "/kpi", f"/kpi/{SLUG}", "/admin")
 DRAWN = """() => {
@@ -107,7 +109,7 @@ def gunicorn(config: Path, workers: int, log: Path) -> Iterator[str]:
     with log.open("wb") as out:
         process = subprocess.Popen(
             [str(binary), "-w", str(workers), "--threads", "4", "-b", f"127.0.0.1:{port}",
-             "--preload", "dspo.wsgi:server"],
+             "dspo.wsgi:server"],
             env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT)
         url = f"http://127.0.0.1:{port}/"
         try:
@@ -209,20 +211,22 @@ class Results:
     lock: threading.Lock = field(default_factory=threading.Lock)
     samples: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    reasons: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
-    def add(self, path: str, ms: float, ok: bool) -> None:
+    def add(self, path: str, ms: float, error: str | None) -> None:
         with self.lock:
-            if ok:
+            if error is None:
                 self.samples[path].append(ms)
             else:
                 self.errors[path] += 1
+                self.reasons[error] += 1
 
 
 def signed_in_client(base: str, username: str, password: str) -> Any:
     """An httpx client with a session and the CSRF cookie, as a browser has after sign-in."""
     import httpx
 
-    client = httpx.Client(base_url=base, timeout=60.0, follow_redirects=False)
+    client = httpx.Client(base_url=base, timeout=TIMEOUT, follow_redirects=False)
     form = client.get("/login").text
     token = re.search(r'name="form_token" value="([^"]+)"', form)
     if token is None:
@@ -246,12 +250,13 @@ def user_loop(client: Any, offset: int, until: float, results: Results) -> None:
         i += 1
         search = page_url("", path)[len(path):]
         t0 = time.perf_counter()
+        error: str | None = None
         try:
             answer = client.post("/_dash-update-component", json=router_body(path, search))
-            ok = answer.status_code == 200
-        except httpx.HTTPError:  # a timeout or reset is an error to count, not to stop on
-            ok = False
-        results.add(path, (time.perf_counter() - t0) * 1000, ok)
+            error = None if answer.status_code == 200 else f"HTTP {answer.status_code}"
+        except httpx.HTTPError as e:  # a timeout or reset is an error to count, not to stop on
+            error = type(e).__name__
+        results.add(path, (time.perf_counter() - t0) * 1000, error)
 
 
 def load_table(base: str, config: Path, users: int, seconds: float) -> None:
@@ -274,7 +279,7 @@ def load_table(base: str, config: Path, users: int, seconds: float) -> None:
     p50, p95 = percentiles(every) if every else (0.0, 0.0)
     print(f"{users} users for {seconds:.0f} s: {len(every) + errors} requests, "
           f"{(len(every) + errors) / elapsed:.1f} requests/s, p50 {p50:.0f} ms, "
-          f"p95 {p95:.0f} ms, {errors} errors")
+          f"p95 {p95:.0f} ms, {errors} errors {dict(results.reasons) or ''}")
     print(f"{'page':<16} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>6}")
     for path in PAGES:
         s = results.samples.get(path, [])
