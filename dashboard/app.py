@@ -20,6 +20,7 @@ from dashboard.auth.access import attach_callbacks
 from dashboard.auth.principal import current
 from dashboard.context import DashboardContext, install
 from dashboard.export import register_exports
+from dashboard.health import register_health
 from dashboard.reports import register_reports
 from dashboard.shell import navbar
 from store.db import Store
@@ -48,6 +49,7 @@ def create_app(config: DspoConfig, store: Store) -> Dash:
     install_auth(app.server, config, store)
     register_reports(app.server, config)
     register_exports(app.server)
+    register_health(app.server, store)
 
     def layout() -> html.Div:
         """Per request: the navigation shows what this principal may open."""

@@ -1,6 +1,7 @@
 """One check in front of every request: the principal, then the rule for what it asks.
 
-- Static files and the sign-in routes are open; the push API has its own bearer tokens.
+- Static files, the sign-in routes and the health probes are open; the push API has its
+  own bearer tokens.
 - Without a principal: a GET of a page, a report or an export redirects to the sign-in
   page (and back after it); Dash's own requests and every other method answer 401.
 - A page (GET of its path, and Dash's router callback that renders it) needs the page's
@@ -26,7 +27,9 @@ from markupsafe import escape
 
 from dashboard.auth.access import NEEDS, ROUTER_OUTPUT, Need, allows, page_access
 from dashboard.auth.principal import Principal
+from dashboard.health import HEALTH_PATHS
 
+OPEN_PATHS = HEALTH_PATHS  # probes of load balancers and orchestrators
 OPEN_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon", "/static/",
                  "/login", "/share/", "/auth/")
 OWN_AUTH_PREFIXES = ("/api/v1/",)  # the push API: per-source bearer tokens
@@ -43,7 +46,7 @@ def check(principal: Principal, audience: Audience, report_product: ReportProduc
     """None to let the request through, else the answer that refuses it."""
     request = flask.request
     path = request.path
-    if path.startswith(OPEN_PREFIXES) or path.startswith(OWN_AUTH_PREFIXES):
+    if path in OPEN_PATHS or path.startswith(OPEN_PREFIXES) or path.startswith(OWN_AUTH_PREFIXES):
         return None
     if not principal.signed_in:
         return _to_sign_in(path)

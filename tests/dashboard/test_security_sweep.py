@@ -70,6 +70,9 @@ ROUTES: dict[Rule, str] = {
     ("POST", "/api/v1/sources/<source>/drift-reports"): "bearer",
     ("POST", "/api/v1/sources/<source>/backlog-items"): "bearer",
     ("GET", "/api/v1/openapi.json"): "open",
+    # health probes: ok / ready or not, nothing else
+    ("GET", "/healthz"): "open",
+    ("GET", "/readyz"): "open",
     **{(m, rule): "bearer" for rule in ("/api/v1/", "/api/v1/<path:rest>")
        for m in ("DELETE", "GET", "PATCH", "POST", "PUT")},
 }
