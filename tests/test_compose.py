@@ -80,7 +80,7 @@ def test_the_dashboard_runs_four_workers_answering_on_an_open_path() -> None:
         cli_accepts(argv)
     else:
         assert argv[0] == "gunicorn" and "dspo.wsgi:server" in argv, argv
-    assert "/login" in " ".join(SERVICES["dashboard"]["healthcheck"]["test"])
+    assert "/readyz" in " ".join(SERVICES["dashboard"]["healthcheck"]["test"])
 
 
 def test_mlflow_keeps_its_store_in_the_postgresql_database_the_init_script_makes() -> None:

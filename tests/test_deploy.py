@@ -228,7 +228,9 @@ def test_probes_answer_200_from_the_app_the_configmap_builds(tmp_path: Path) -> 
             get = container[probe]["httpGet"]
             headers = {h["name"]: h["value"] for h in get["httpHeaders"]}
             assert client.get(get["path"], headers=headers).status_code == 200, probe
-        assert client.get("/login", headers={"Host": "10.1.2.3:8050"}).status_code == 400
+        assert client.get("/readyz", headers={"Host": "10.1.2.3:8050"}).status_code == 400
+        paths = {container[p]["httpGet"]["path"] for p in ("startupProbe", "readinessProbe")}
+        assert paths == {"/readyz"} and container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     finally:
         store.dispose()
 
