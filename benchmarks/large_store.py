@@ -157,12 +157,14 @@ def pipelines(product: str, sizes: Sizes, rng: random.Random) -> Iterator[r.Reco
             start = BEGIN + every * i
             minutes = 10 + rng.random() * 20
             failed = rng.random() < 0.05
-            run_id = f"scheduled__{start:%Y-%m-%dT%H:%M:%S}+00:00"
+            # keyed "<dag_id>/<run_id>" as the Airflow collector does: Airflow's run ids
+            # repeat across DAGs, and the writer keys runs by source and run id
+            run_id = f"{pipeline}/scheduled__{start:%Y-%m-%dT%H:%M:%S}+00:00"
             state = r.PipelineState.FAILED if failed else r.PipelineState.SUCCESS
             end = start + timedelta(minutes=minutes)
             yield r.PipelineRun(product, "airflow", pipeline, run_id, state, start, end,
                                 run_type="scheduled", duration=minutes * 60,
-                                url=f"https://airflow.example.com/dags/{pipeline}/{run_id}")
+                                url=f"https://airflow.example.com/dags/{run_id}")
             if failed:
                 yield from _failed_tasks(product, run_id, start, end)
 
