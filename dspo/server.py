@@ -104,13 +104,20 @@ def thread_worker() -> type:
     remaining grace period (30 s) as timeout and closes expired keep-alive connections
     only between waits: one idle browser tab kept it alive for the full 30 s (measured).
     Waiting at most a second at a time lets it close them after `keepalive` (2 s), while
-    requests still in flight keep the whole grace period.
+    requests still in flight keep the whole grace period. Ctrl+C: see `init_signals`.
     """
     from gunicorn.workers.gthread import ThreadWorker
 
     class DspoThreadWorker(ThreadWorker):  # type: ignore[misc]
         def wait_for_and_dispatch_events(self, timeout: float) -> None:
             super().wait_for_and_dispatch_events(min(timeout, 1.0))
+
+        def init_signals(self) -> None:
+            """Leave Ctrl+C to the master, which sends each worker one SIGQUIT: Ctrl+C
+            reaches the whole process group, and a worker quitting on both signals at
+            once hung on its own thread pool's lock (1 stop in 8, measured)."""
+            super().init_signals()
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     return DspoThreadWorker
 
