@@ -33,6 +33,7 @@ from store.series import (
     metric_names,
     model_metric_latest,
     model_metric_points,
+    model_metric_tail,
     series_catalog,
     series_points,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "metric_names",
     "model_metric_latest",
     "model_metric_points",
+    "model_metric_tail",
     "model_versions",
     "outbox",
     "pipeline_runs",

@@ -304,6 +304,26 @@ def model_metric_latest(store: Store, product: str, model: str, version: str, me
     return df
 
 
+def model_metric_tail(store: Store, product: str, model: str, version: str, metric: str,
+                      at: datetime, n: int) -> pd.DataFrame:
+    """The newest `n` points with a value (not NaN) at or before `at` of every series
+    `model_metric_points` reads, as its frame: enough for 'the latest value and the mean
+    of the last n' (`kpis.models.version_stats`) in one indexed LIMIT per series."""
+    rows: list[tuple[Any, ...]] = []
+    with store.session() as session:
+        valid = (Pt.value.is_not(None) if session.get_bind().dialect.name == "sqlite"
+                 else Pt.value != float("nan"))  # SQLite keeps no NaN; PostgreSQL's equals NaN
+        for sid, run_id in _version_series(session, product, model, version, metric).items():
+            newest = session.execute(
+                select(Pt.ts, Pt.value, Pt.step).where(Pt.series_id == sid, Pt.ts <= at, valid)
+                .order_by(Pt.ts.desc(), Pt.step.desc()).limit(n))
+            rows += [(*row, run_id) for row in newest]
+    df = frame(rows, RUN_POINT_COLUMNS, ["ts"], RUN_POINT_DTYPES)
+    df = df.sort_values(["ts", "run_id", "step"], ignore_index=True)
+    df.attrs["downsampled"] = False
+    return df
+
+
 def model_metric_points(
     store: Store,
     product: str,

@@ -3,8 +3,8 @@
 Store reads -> `kpis.models`; the page renders what this returns and the browser test
 calls it directly, so the numbers on the page are the KPI functions' results.
 Charts read metric points with `max_points` (a per-step training curve can be long); the
-champion/challenger numbers are computed from full-resolution points, re-read only when
-the chart's copy was downsampled.
+champion/challenger numbers are computed from full-resolution points: when the chart's
+copy was downsampled, the newest LAST_N points they use are re-read, never the history.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from config.schema import ModelMetricObjective, ProductConfig
 from dashboard.cache import cached_view
 from kpis.health import evaluate_objective
 from kpis.models import (
+    LAST_N,
     Comparison,
     ObjectiveTrend,
     alias_intervals,
@@ -169,7 +170,7 @@ def _comparison(store: Store, product: ProductConfig, name: str, metric: str,
         version = queries.resolve_version(store, key, name, alias=alias)
         points = frames.get(version or "", pd.DataFrame())
         if version is not None and points.attrs.get("downsampled"):
-            points = queries.model_metric_points(store, key, name, version, metric)
+            points = queries.model_metric_tail(store, key, name, version, metric, as_of, LAST_N)
         stats.append(version_stats(version, points, as_of=as_of))
     op = next((o.op for o in objectives_of(product, name) if o.metric == metric), None)
     return compare(metric, stats[0], stats[1], op=op)

@@ -36,6 +36,8 @@ EXPECTED = {
     "model_metric_points": (("churn", "clf", "1", "auc"), ["ts", "value", "step", "run_id"]),
     "model_metric_latest": (("churn", "clf", "1", "auc", [T0 + 3 * DAY]),
                             ["ts", "value", "step", "run_id"]),
+    "model_metric_tail": (("churn", "clf", "1", "auc", T0 + 3 * DAY, 3),
+                          ["ts", "value", "step", "run_id"]),
     "runs": (
         ("churn",),
         ["run_id", "experiment", "name", "status", "start", "end", "model", "model_version", "url"],

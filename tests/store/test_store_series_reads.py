@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
+import pytest
 
 from config.signals import ModelMetricSignal
+from kpis.models import version_stats
 from kpis.signals import daily_instants, readings_over_days
 from store import queries
 from store import records as r
@@ -113,3 +115,18 @@ def test_a_latest_value_sparkline_reads_one_point_per_day(store):
     assert readings_over_days(objective, full, as_of=as_of, days=4)["value"].tolist() == expected
     assert len(thin) == 3 and len(full) == 4
     assert thin.attrs["version"] == "1"
+
+
+def test_the_newest_points_of_a_version_for_its_comparison(store):
+    _registry(store)
+    # run1: T0 0.5, T0+1d 0.6 (step 0) and 0.65 (step 1); eval1: T0+2d 0.7. The newest two
+    # per series at T0+5d: run1's two T0+1d points, eval1's one
+    tail = queries.model_metric_tail(store, "p", "clf", "1", "auc", T0 + 5 * DAY, 2)
+    assert tail["value"].tolist() == [0.6, 0.65, 0.7]
+    # the last two overall are 0.65 and 0.7: latest 0.7, mean 0.675, as from every point
+    full = queries.model_metric_points(store, "p", "clf", "1", "auc")
+    for points in (tail, full):
+        stats = version_stats("1", points, as_of=T0 + 5 * DAY, last_n=2)
+        assert (stats.latest, stats.mean_last, stats.points) == (0.7, pytest.approx(0.675), 2)
+    early = queries.model_metric_tail(store, "p", "clf", "1", "auc", T0 + 12 * HOUR, 2)
+    assert early["value"].tolist() == [0.5]
