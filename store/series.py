@@ -134,6 +134,25 @@ def _downsampled(session: Session, series_id: int, lo: datetime, hi: datetime,
     return [(ts, value, step, series_id) for ts, value, step in found]
 
 
+def _over_budget(session: Session, ids: list[int], start: datetime | None,
+                 end: datetime | None, max_points: int) -> list[tuple[int, datetime, datetime]]:
+    """(series id, first ts, last ts) in the range of each series with more than
+    `max_points` points there. Counts stop at max_points + 1 and the ends come from the
+    index, so a million-point series costs a few index probes, not a count of every point."""
+    over = []
+    for sid in ids:
+        probe = _in_range(select(Pt.id).where(Pt.series_id == sid), start, end)
+        count = session.execute(
+            select(func.count()).select_from(probe.limit(max_points + 1).subquery())
+        ).scalar_one()
+        if count > max_points:
+            ends = [session.execute(_in_range(select(Pt.ts).where(Pt.series_id == sid), start,
+                                              end).order_by(order).limit(1)).scalar_one()
+                    for order in (Pt.ts.asc(), Pt.ts.desc())]
+            over.append((sid, ends[0], ends[1]))
+    return over
+
+
 def _raw_frame(session: Session, ids: list[int], start: datetime | None,
                end: datetime | None) -> pd.DataFrame:
     """[ts, value, step, series_id] of the series' points in the range, without per-row
@@ -182,20 +201,10 @@ def series_points(
         matched = _matching_series(session, product, str(kind), name, labels)
         ids = list(matched)
         if ids and max_points is not None:
-            stats = session.execute(
-                _in_range(
-                    select(Pt.series_id, func.count(), func.min(Pt.ts), func.max(Pt.ts))
-                    .where(Pt.series_id.in_(ids))
-                    .group_by(Pt.series_id),
-                    start,
-                    end,
-                )
-            ).tuples()
-            for sid, count, lo, hi in stats:
-                if count > max_points:
-                    rows += _downsampled(session, sid, lo, hi, max_points)
-                    ids.remove(sid)
-                    downsampled = True
+            for sid, lo, hi in _over_budget(session, list(ids), start, end, max_points):
+                rows += _downsampled(session, sid, lo, hi, max_points)
+                ids.remove(sid)
+                downsampled = True
         parts = [frame(rows, POINT_COLUMNS, ["ts"], POINT_DTYPES)]
         if ids:
             parts.append(_raw_frame(session, ids, start, end))
@@ -349,17 +358,11 @@ def model_metric_points(
         raw_ids = list(series_runs)
         downsampled = False
         if raw_ids and max_points is not None:
-            stats = session.execute(_in_range(
-                select(Pt.series_id, func.count(), func.min(Pt.ts), func.max(Pt.ts))
-                .where(Pt.series_id.in_(raw_ids))
-                .group_by(Pt.series_id), start, end)
-            ).tuples()
-            for sid, count, lo, hi in stats:
-                if count > max_points:
-                    picked = _downsampled(session, sid, lo, hi, max_points)
-                    rows += [(ts, v, st, series_runs[sid]) for ts, v, st, _ in picked]
-                    raw_ids.remove(sid)
-                    downsampled = True
+            for sid, lo, hi in _over_budget(session, list(raw_ids), start, end, max_points):
+                picked = _downsampled(session, sid, lo, hi, max_points)
+                rows += [(ts, v, st, series_runs[sid]) for ts, v, st, _ in picked]
+                raw_ids.remove(sid)
+                downsampled = True
         parts = [frame(rows, RUN_POINT_COLUMNS, ["ts"], RUN_POINT_DTYPES)]
         if raw_ids:
             raw = _raw_frame(session, raw_ids, start, end)
