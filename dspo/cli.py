@@ -166,8 +166,8 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to bind; 0.0.0.0 exposes it.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8050,
     workers: Annotated[
-        int | None, typer.Option(min=1, help="Worker processes [default: 2 x cores + 1, "
-                                 "at most 8].", show_default=False)
+        int | None, typer.Option(min=1, help="Worker processes (default: 2 x cores + 1, "
+                                 "at most 8).", show_default=False)
     ] = None,
     threads: Annotated[
         int, typer.Option(min=2, help="Threads per worker (at least 2: a PDF or PNG export "

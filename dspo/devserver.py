@@ -74,7 +74,7 @@ def serving(config: Path, env: Mapping[str, str], log: Path, port: int | None = 
             # graceful stop waits ~2 s for the browser's idle keep-alive connections.
             os.killpg(process.pid, signal.SIGINT)
             try:
-                process.wait(timeout=10)
+                process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
 

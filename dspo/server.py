@@ -23,6 +23,7 @@ import logging
 import os
 import shlex
 import signal
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,6 +119,17 @@ def thread_worker() -> type:
             once hung on its own thread pool's lock (1 stop in 8, measured)."""
             super().init_signals()
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+        def handle_quit(self, sig: int, frame: object) -> None:
+            """The quick stop (SIGQUIT from the master) exits at once: gunicorn's own
+            `sys.exit` waits at interpreter exit for every request thread, so a thread
+            still busy held the stop until the grace period's SIGKILL."""
+            self.alive = False
+            self.tpool.shutdown(wait=False, cancel_futures=True)
+            self.log.info("Worker quitting (pid: %s)", self.pid)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
 
     return DspoThreadWorker
 
