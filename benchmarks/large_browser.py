@@ -3,7 +3,7 @@
 Usage (build the store first with benchmarks/large_store.py):
     .venv/bin/python benchmarks/large_browser.py --config .dspo/large/dspo.yaml [--repeat 3]
     .venv/bin/python benchmarks/large_browser.py --config ... --load [--users 20 --seconds 60]
-    ... [--server dev|gunicorn] [--workers 4] [--base-url http://127.0.0.1:8050/]
+    ... [--server serve|gunicorn] [--workers 4] [--base-url http://127.0.0.1:8050/]
 
 Default mode: every page opened in a fresh browser context (empty cache, signed in as an
 admin through the sign-in form beforehand) in the system's headless Chromium, timed from
@@ -17,7 +17,7 @@ in turn for `--seconds`: each load is the router callback a browser makes for th
 (the requests that carry the page's data; the static bundles are cached after the first
 visit). Prints requests/s, p50/p95 in ms and errors, overall and per page.
 
-`--server dev` runs `dspo serve` as it stands (dspo/devserver.py); `gunicorn` runs
+`--server serve` runs `dspo serve` as it stands (dspo/devserver.py); `gunicorn` runs
 `gunicorn dspo.wsgi:server` with `--workers` workers of 4 threads; `--base-url` times a
 server already running on the config's store.
 """
@@ -295,7 +295,7 @@ def main() -> None:
     parser.add_argument("--load", action="store_true")
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--server", choices=("dev", "gunicorn"), default="dev")
+    parser.add_argument("--server", choices=("serve", "gunicorn"), default="serve")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--base-url", default=None)
     args = parser.parse_args()
