@@ -33,10 +33,15 @@ PLAN: dict[str, object] = {}
 RELEASE = threading.Event()
 
 
+# PostgreSQL only: SQLite collects a run first and writes it after (`runner.streams`), so
+# there is nothing to stream there (its one-write path is the other runner tests').
+pytestmark = pytest.mark.parametrize(
+    "empty_store", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+
+
 @pytest.fixture(autouse=True)
 def _small_batches(store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    if not runner.streams(store):
-        pytest.skip("SQLite collects a run first and writes it after (runner.streams)")
+    assert runner.streams(store)
     monkeypatch.setattr(runner, "STREAM_BATCH", BATCH)
     monkeypatch.setattr(runner, "write_records", partial(write_records, batch_size=BATCH))
     PLAN.clear()
