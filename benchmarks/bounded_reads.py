@@ -15,7 +15,6 @@ more for the Overview served from it), and each page's JSON bytes.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -25,22 +24,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from pages import timed  # noqa: E402  (benchmarks/pages.py: the same p50/p95 timer)
+
 from store import records as r  # noqa: E402
 from store.db import Store  # noqa: E402
 from store.writer import write_records  # noqa: E402
 from tests.world import small  # noqa: E402
 
 SPAN = timedelta(days=92)
-
-
-def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
-    samples = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - t0) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[max(0, round(len(samples) * 0.95) - 1)]
 
 
 def _long(kind: r.SeriesKind, name: str, labels: dict[str, str], points: int,

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from dash import Dash
+from secured_app import router_body
 from world import hostile
 
 from config.loader import load_config
@@ -68,19 +69,6 @@ def post(client: Any, body: Any, path: str = CALLBACK) -> Any:
     headers = {"X-CSRFToken": cookie.value} if cookie is not None else {}
     return client.post(path, data=json.dumps(body), headers=headers,
                        content_type="application/json")
-
-
-def router_body(pathname: str, search: str = "") -> dict[str, Any]:
-    """The request Dash's renderer sends to render the page at `pathname` + `search`."""
-    return {
-        "output": ROUTER_OUTPUT,
-        "outputs": [{"id": "_pages_content", "property": "children"},
-                    {"id": "_pages_store", "property": "data"}],
-        "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
-                   {"id": "_pages_location", "property": "search", "value": search}],
-        "state": [],
-        "changedPropIds": ["_pages_location.pathname"],
-    }
 
 
 def router(client: Any, pathname: str, search: str = "") -> Any:
