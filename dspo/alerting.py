@@ -22,6 +22,7 @@ from alerts.delivery import DeliveryReport, build_sinks, deliver, retry_policies
 from alerts.silences import SilenceError, silence_length, silence_until
 from config.loader import load_config
 from config.schema import DspoConfig
+from dspo.server import upgrade_command
 from store import queries
 from store.db import Store
 from store.writer import sync_products
@@ -34,7 +35,7 @@ OPEN = ("pending", "dead")
 def _open(config_path: Path) -> tuple[DspoConfig, Store]:
     cfg = load_config(config_path)
     store = Store(cfg.store.url)
-    store.upgrade()
+    store.ensure_schema(hint=f"run: {upgrade_command(config_path)}")
     with store.session() as s:
         sync_products(s, cfg.products)
     return cfg, store

@@ -219,6 +219,17 @@ def _require_schema(store, config: Path, debug: bool) -> None:  # type: ignore[n
         _fail(str(e))
 
 
+def _upgrade(config: Path) -> None:
+    from config.loader import load_config
+    from store.db import Store
+
+    store = Store(load_config(config).store.url)
+    try:
+        store.upgrade()
+    finally:
+        store.dispose()
+
+
 def _server_name(dev: bool, debug: bool) -> str:
     from dspo.server import ServerUnavailable, choose
 
@@ -250,6 +261,7 @@ def demo(
             build_world(directory, force=force)
         else:
             typer.echo(f"demo world exists in {directory} (use --force to rebuild)")
+        _upgrade(config)  # the demo is its own deployment: it migrates, collect does not
         failed = collect_all(config)
         from dspo.alerting import evaluate_if_configured
 
@@ -426,10 +438,11 @@ def _user_guard(debug: bool):  # type: ignore[no-untyped-def]
 
 def _users_store(config: Path):  # type: ignore[no-untyped-def]
     from config.loader import load_config
+    from dspo.server import upgrade_command
     from store.db import Store
 
     store = Store(load_config(config).store.url)
-    store.upgrade()
+    store.ensure_schema(hint=f"run: {upgrade_command(config)}")
     return store
 
 

@@ -19,6 +19,8 @@ from collectors.runner import DEFAULT_PARALLEL, SourceResult, run_sources
 from config.loader import load_config
 from config.schema import DspoConfig
 from dspo.scheduler import Scheduler
+from dspo.server import upgrade_command
+from dspo.sprint_figures import refresh_after
 from store.db import Store
 from store.queries import collector_status
 from store.writer import sync_products
@@ -55,7 +57,7 @@ def _open(config_path: Path, only: Sequence[str] | None) -> tuple[DspoConfig, St
     if only:
         cfg = cfg.model_copy(update={"sources": [s for s in cfg.sources if s.name in only]})
     store = Store(cfg.store.url)
-    store.upgrade()
+    store.ensure_schema(hint=f"run: {upgrade_command(config_path)}")
     with store.session() as s:
         sync_products(s, cfg.products)
     return cfg, store
@@ -73,6 +75,8 @@ def collect_all(config_path: Path, only: Sequence[str] | None = None,
         with Progress(*columns, console=console, transient=False) as bar:
             results = run_sources(store, cfg.sources, progress=RichProgress(bar),
                                   parallel=parallel)
+        products = {s.name: s.product for s in cfg.sources}
+        refresh_after(store, [products[r.source] for r in results if r.status == "ok"])
         _print_summary(results)
     finally:
         store.dispose()

@@ -181,6 +181,17 @@ class Store:
             f"the store at {self.display_url} is at schema {current}, dspo needs {head}; {hint}"
         )
 
+    def ensure_schema(self, hint: str = UPGRADE_HINT) -> None:
+        """Create a new store's schema, but refuse to migrate an existing one (StoreError
+        with `hint`): jobs (collect, alerts) may run from several schedulers at once and
+        beside dashboard workers of an older release, so upgrading a live store is
+        `dspo db upgrade`'s, once per deployment; a store never migrated holds nothing
+        that a job could break."""
+        if self.current_revision() is None:
+            self.upgrade()
+            return
+        self.check_schema(hint)
+
     def dispose(self) -> None:
         """Close every pooled connection (tests, forks of gunicorn workers)."""
         self._engine.dispose()
