@@ -127,6 +127,35 @@ class SeriesPoint(Base):
     value: Mapped[float] = mapped_column(Float)
 
 
+class PointRollup(Base):
+    """The points of one series in one hour or one UTC day, aggregated: what long-range
+    charts and windowed means read instead of every raw point (`store/rollups.py`).
+
+    Only values that are not NaN count (as `kpis.signals.aggregate` counts them); an hour
+    or day holding no such value has no row. `last_value` is the newest such value (the
+    highest step among those at `last_ts`). The writer keeps the rows of the buckets it
+    touches up to date in the transaction that writes the points; retention (`dspo db
+    prune`) deletes raw points, never rollups.
+    """
+
+    __tablename__ = "point_rollup"
+    __table_args__ = (
+        UniqueConstraint("series_id", "grain", "bucket"),
+        CheckConstraint("grain IN ('hour', 'day')", name="grain"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    series_id: Mapped[int] = mapped_column(_cascade("series.id"))
+    grain: Mapped[str]
+    bucket: Mapped[datetime]  # the bucket's start, UTC
+    n: Mapped[int] = mapped_column(Integer)
+    total: Mapped[float] = mapped_column(Float)
+    lo: Mapped[float] = mapped_column(Float)
+    hi: Mapped[float] = mapped_column(Float)
+    last_value: Mapped[float] = mapped_column(Float)
+    last_ts: Mapped[datetime]
+
+
 class Model(Base):
     __tablename__ = "model"
     __table_args__ = (UniqueConstraint("product_id", "name"),)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from config.schema import ProductConfig
 from store import records as r
-from store import rows
+from store import rollups, rows
 from store import schema as s
 from store.aliases import observed_moves
 from store.upsert import Row, batched, table, upsert, upsert_columns
@@ -242,9 +242,13 @@ class _Writer:
             "step": [k[5] for k, _ in recs],
             "value": [float(x.value) for _, x in recs],
         }
-        self.written += upsert_columns(
+        written = upsert_columns(
             self.session, table(s.SeriesPoint), columns, ["series_id", "ts", "step"], ["value"]
         )
+        if written:  # a batch that changed nothing leaves its rollups as they are
+            rollups.refresh(self.session, rollups.touched_days(columns["series_id"],
+                                                               columns["ts"]))
+        self.written += written
 
     def _drift_reports(self, recs: list[r.DriftReport]) -> None:
         pids = self.products(x.product for x in recs)

@@ -13,7 +13,7 @@ from store.schema import Base
 
 def test_fresh_database_is_behind_and_says_what_to_run(empty_store):
     assert empty_store.current_revision() is None
-    assert empty_store.head_revision() == "0007"
+    assert empty_store.head_revision() == "0008"
     with pytest.raises(StoreError, match="run: dspo db upgrade"):
         empty_store.check_schema()
 
@@ -92,23 +92,63 @@ def test_0005_gives_outbox_rows_a_state(empty_store):
 def test_0006_drops_the_copies_of_drift_and_quality_and_keeps_the_rest(empty_store):
     """Drift shares and data quality live in their own tables; their copies in the points
     table go, usage points stay."""
-    from datetime import UTC, datetime
-
-    from store import records as r
-    from store.writer import write_records
-
-    empty_store.upgrade("0005")
-    at = datetime(2026, 11, 2, tzinfo=UTC)
-    with empty_store.session() as s:
-        write_records(s, "x", [
-            r.Point("p", r.SeriesKind.DRIFT, "drifted_share", at, 0.5, {"dataset": "d"}),
-            r.Point("p", r.SeriesKind.DATA_QUALITY, "rows", at, 70.0, {"dataset": "d"}),
-            r.Point("p", r.SeriesKind.USAGE, "dau", at, 1000.0),
-        ])
-    empty_store.upgrade()
     from sqlalchemy import text
 
+    empty_store.upgrade("0005")
+    _points_in_sql(empty_store, [("drift", "drifted_share", "2026-11-02 00:00:00", 0.5),
+                                 ("data_quality", "rows", "2026-11-02 00:00:00", 70.0),
+                                 ("usage", "dau", "2026-11-02 00:00:00", 1000.0)])
+    empty_store.upgrade()
     with empty_store.engine.connect() as c:
         kinds = c.execute(text("SELECT kind FROM series ORDER BY kind")).scalars().all()
         points = c.execute(text("SELECT count(*) FROM point")).scalar_one()
     assert (kinds, points) == (["usage"], 1)
+
+
+def _points_in_sql(store, points):
+    """(kind, name, ts, value) written in plain SQL, one series each: the writer of head
+    also writes tables an old revision lacks."""
+    from sqlalchemy import text
+
+    with store.engine.begin() as c:
+        c.execute(text("INSERT INTO product (key, name, owner, description) "
+                       "VALUES ('p', 'P', '', '')"))
+        for kind, name, ts, value in points:
+            c.execute(text("INSERT INTO series (product_id, kind, name, labels_key, labels, unit) "
+                           "SELECT id, :kind, :name, :key, '{}', '' FROM product"),
+                      {"kind": kind, "name": name, "key": f"{kind}/{name}/{ts}"})
+            c.execute(text("INSERT INTO point (series_id, ts, step, value) "
+                           "SELECT max(id), :ts, 0, :value FROM series"),
+                      {"ts": _utc_text(store, ts), "value": value})
+
+
+def _utc_text(store, ts: str) -> str:
+    """A UTC time as each backend takes it in plain SQL: SQLite's stored text, PostgreSQL's
+    literal with its offset (the test session's time zone is not UTC)."""
+    return f"{ts}.000000" if store.dialect == "sqlite" else f"{ts}+00"
+
+
+def test_0008_rolls_up_the_points_already_stored(empty_store):
+    """A store at 0007 has points and no rollups: the upgrade fills them. Values at 10:05
+    and 10:50 (1.5, 2.5), 11:00 (4.0) on 11-02 and 09:00 on 11-03 (8.0): hours 10:00 (n 2,
+    sum 4.0, min 1.5, max 2.5, last 2.5 at 10:50) and 11:00; days 11-02 (n 3, sum 8.0, min
+    1.5, max 4.0, last 4.0) and 11-03 (8.0)."""
+    from sqlalchemy import text
+
+    empty_store.upgrade("0007")
+    _points_in_sql(empty_store, [("usage", "dau", "2026-11-02 10:05:00", 1.5)])
+    with empty_store.engine.begin() as c:
+        for ts, value in (("2026-11-02 10:50:00", 2.5), ("2026-11-02 11:00:00", 4.0),
+                          ("2026-11-03 09:00:00", 8.0)):
+            c.execute(text("INSERT INTO point (series_id, ts, step, value) "
+                           "SELECT max(id), :ts, 0, :value FROM series"),
+                      {"ts": _utc_text(empty_store, ts), "value": value})
+    empty_store.upgrade()
+    with empty_store.engine.connect() as c:
+        rows = c.execute(text("SELECT grain, n, total, lo, hi, last_value FROM point_rollup "
+                              "ORDER BY grain, bucket")).all()
+    assert [tuple(row) for row in rows] == [
+        ("day", 3, 8.0, 1.5, 4.0, 4.0), ("day", 1, 8.0, 8.0, 8.0, 8.0),
+        ("hour", 2, 4.0, 1.5, 2.5, 2.5), ("hour", 1, 4.0, 4.0, 4.0, 4.0),
+        ("hour", 1, 8.0, 8.0, 8.0, 8.0),
+    ]
