@@ -15,7 +15,7 @@ from typing import Any, get_args
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from config import alerting, schema, signals, stakeholders
+from config import alerting, experiments, schema, signals, stakeholders
 from config.auth import OidcConfig
 from config.base import format_duration
 from config.sources import SourceBase, source_models
@@ -23,10 +23,14 @@ from config.sources import SourceBase, source_models
 SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("Top level", schema.DspoConfig),
     ("`store`", schema.StoreConfig),
+    ("`store.retention`", schema.RetentionConfig),
     ("`dashboard`", schema.DashboardConfig),
     ("`dashboard.oidc`: single sign-on through OpenID Connect", OidcConfig),
     ("`products[]`", schema.ProductConfig),
     ("`products[].objectives[]`: a health signal (below) and its bands", schema.ObjectiveBase),
+    ("`products[].backlog`", experiments.BacklogSettings),
+    ("`products[].backlog.item_kinds`", experiments.ItemKinds),
+    ("`products[].experiments[]`: experiment items declared in config", experiments.ExperimentLink),
     ("`alerts[]`", alerting.AlertRule),
     ("`alerts[].backlog`", alerting.BacklogTemplate),
     ("`alerts[].condition`: a health signal (below) compared with a threshold",
@@ -128,7 +132,7 @@ def render() -> str:
     out = [HEADER]
     for title, model in SECTIONS:
         out += _table(title, model, own_only=False)
-        if title.startswith("`products[].objectives[]`"):
+        if title.startswith("`products[].experiments[]`"):
             for source_title, source_model, own in _source_sections():
                 out += _table(source_title, source_model, own)
     out += _signal_sections()

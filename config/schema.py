@@ -10,6 +10,7 @@ use are those registered in the `dspo.collectors` entry point group (`config.sou
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, GetCoreSchemaHandler, model_validator
@@ -17,7 +18,8 @@ from pydantic_core import CoreSchema
 
 from config.alerting import NATIVE_SINK, AlertRule, ObjectiveCondition, Sink, template_fields
 from config.auth import OidcConfig
-from config.base import KEY_PATTERN, Op, Strict
+from config.base import KEY_PATTERN, Duration, Op, Strict
+from config.experiments import BacklogSettings, ExperimentLink
 from config.signals import (
     SIGNAL_KINDS,
     DataQualitySignal,
@@ -121,6 +123,19 @@ class ProductConfig(Strict):
     objectives: list[Objective] = Field(
         default_factory=list, description="Health objectives; the product takes the worst."
     )
+    backlog: BacklogSettings = Field(
+        default_factory=BacklogSettings, description="How the product's backlog is read."
+    )
+    experiments: list[ExperimentLink] = Field(
+        default_factory=list,
+        description="Experiment items declared here rather than (or beside) in the tracker: "
+        "hypothesis, success criterion and linked MLflow runs (docs/experiments.md).",
+    )
+
+    @model_validator(mode="after")
+    def _experiments_unique(self) -> ProductConfig:
+        _unique([e.item for e in self.experiments], "experiments", "item")
+        return self
 
 
 # ---------------------------------------------------------------- sources
@@ -156,10 +171,30 @@ OBJECTIVE_KINDS = SIGNAL_KINDS
 # ---------------------------------------------------------------- top level
 
 
+class RetentionConfig(Strict):
+    raw_points: Duration | None = Field(
+        default=None,
+        description="Raw points older than this (e.g. 400d) are deleted by `dspo db prune` "
+        "and after `dspo collect`, once their day is rolled up; charts over older ranges "
+        "then show each day's minimum and maximum. Omit to keep every point.",
+    )
+
+    @model_validator(mode="after")
+    def _at_least_a_day(self) -> RetentionConfig:
+        if self.raw_points is not None and self.raw_points < timedelta(days=1):
+            raise ValueError("raw_points must be at least 1d (points are pruned by whole "
+                             "UTC days)")
+        return self
+
+
 class StoreConfig(Strict):
     url: str = Field(
         default="sqlite:///.dspo/dspo.db",
         description="SQLAlchemy URL: sqlite:///path (embedded) or postgresql+psycopg://...",
+    )
+    retention: RetentionConfig = Field(
+        default_factory=RetentionConfig,
+        description="How long raw points are kept (rollups are kept for ever).",
     )
 
 

@@ -276,6 +276,7 @@ class BacklogItem:
     labels: tuple[str, ...] = ()
     url: str | None = None
     origin: Origin = Origin.IMPORTED
+    description: str | None = None  # the tracker's text (untrusted): never rendered as markup
 
 
 @dataclass(frozen=True)

@@ -239,6 +239,7 @@ def backlog_item_row(x: r.BacklogItem, source: str, product_id: int, now: dateti
         "url": x.url,
         "origin": str(x.origin),
         "updated_at": now,
+        "description": x.description,
     }
 
 
