@@ -108,10 +108,19 @@ class ItemKinds(Strict):
     _clean = field_validator("experiment", "delivery")(_types)
 
 
+DEFAULT_GOAL_LABEL = "sprint-goal"
+
+
 class BacklogSettings(Strict):
     item_kinds: ItemKinds = Field(
         default_factory=ItemKinds,
         description="Which item types are experiments and which are intermediate deliveries.",
+    )
+    goal_label: str = Field(
+        default=DEFAULT_GOAL_LABEL, min_length=1,
+        description="Label of the items a sprint's goal rests on: the sprint review counts "
+        "the goal met when every item of the sprint carrying it is done by the sprint's "
+        "close, and 'not assessed' when none carries it.",
     )
 
 
