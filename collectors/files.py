@@ -74,6 +74,7 @@ from store.records import (
     Record,
     Sprint,
     StatusCategory,
+    description_text,
 )
 
 log = logging.getLogger(__name__)
@@ -263,6 +264,7 @@ class FilesCollector(Collector[FilesSource]):
             resolved=row.time("resolved"),
             labels=tuple(dict.fromkeys(label for label in labels if label)),
             url=base + key if base is not None else row.first("url"),
+            description=description_text(row.first("description")),
         )
 
     def _sprint(self, row: Row) -> Sprint:

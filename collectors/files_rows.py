@@ -39,6 +39,7 @@ ITEM_COLUMNS: dict[str, tuple[str, ...]] = {
     "resolved": ("resolved",),
     "labels": ("labels",),
     "url": ("url",),
+    "description": ("description",),
 }
 SPRINT_COLUMNS: dict[str, tuple[str, ...]] = {
     "external_id": ("external id", "sprint id", "id"),

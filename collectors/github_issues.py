@@ -51,6 +51,7 @@ from store.records import (
     Record,
     Sprint,
     StatusCategory,
+    description_text,
 )
 
 log = logging.getLogger(__name__)
@@ -170,6 +171,7 @@ class Rules:
             resolved=parse_time(issue.get("closed_at")) if not state.open else None,
             labels=tuple(labels),
             url=issue.get("html_url"),
+            description=description_text(issue.get("body")),
         )
 
 

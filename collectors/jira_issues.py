@@ -38,7 +38,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from collectors.jira_client import JiraApi, parse_time
-from store.records import BacklogItem, ItemEvent, ItemField, StatusCategory
+from store.records import BacklogItem, ItemEvent, ItemField, StatusCategory, description_text
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ class JiraFields:
 
     def requested(self) -> list[str]:
         base = ["summary", "issuetype", "status", "created", "updated", "resolutiondate",
-                "labels", "parent"]
+                "labels", "parent", "description"]
         return base + [f for f in (self.points, self.sprint, self.epic_link) if f]
 
 
@@ -274,6 +274,7 @@ class IssueReader:
             resolved=parse_time(f.get("resolutiondate")),
             labels=tuple(str(x) for x in f.get("labels") or ()),
             url=f"{self.api.settings.base_url}/browse/{key}",
+            description=description_text(f.get("description")),
         )
 
     def _epic(self, f: Mapping[str, Any]) -> str | None:

@@ -27,6 +27,20 @@ def utc_from_ms(ms: int | float) -> datetime:
     return datetime.fromtimestamp(ms / 1000.0, tz=UTC)
 
 
+DESCRIPTION_LIMIT = 20_000
+"""Characters of an item's description kept: enough for a hypothesis and its criterion,
+bounded whatever a tracker holds."""
+
+
+def description_text(value: object) -> str | None:
+    """A tracker's description as stored: text clipped to `DESCRIPTION_LIMIT`; None when
+    empty or not text (a rich-text document: the v2 APIs read here answer with text)."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    return text[:DESCRIPTION_LIMIT] or None
+
+
 def labels_key(labels: Mapping[str, str]) -> str:
     """Canonical text of a label set, so equal label sets give equal series keys."""
     return json.dumps(dict(sorted(labels.items())), separators=(",", ":"), ensure_ascii=False)

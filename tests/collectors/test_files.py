@@ -86,6 +86,7 @@ def test_jira_export_items(jira: dict[str, Path]) -> None:
         resolved=t("2026-11-28 17:30"),
         labels=("ml", "data"),
         url=None,
+        description="Two\nlines",  # the export's Description column, a quoted multi-line cell
     )
     two = items["DS-2"]
     assert (two.title, two.status_category, two.created) == (
