@@ -13,7 +13,13 @@ import re
 from datetime import timedelta
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, GetCoreSchemaHandler, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import CoreSchema
 
 from config.alerting import NATIVE_SINK, AlertRule, ObjectiveCondition, Sink, template_fields
@@ -179,12 +185,12 @@ class RetentionConfig(Strict):
         "then show each day's minimum and maximum. Omit to keep every point.",
     )
 
-    @model_validator(mode="after")
-    def _at_least_a_day(self) -> RetentionConfig:
-        if self.raw_points is not None and self.raw_points < timedelta(days=1):
-            raise ValueError("raw_points must be at least 1d (points are pruned by whole "
-                             "UTC days)")
-        return self
+    @field_validator("raw_points")
+    @classmethod
+    def _at_least_a_day(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value < timedelta(days=1):
+            raise ValueError("must be at least 1d (points are pruned by whole UTC days)")
+        return value
 
 
 class StoreConfig(Strict):

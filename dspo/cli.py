@@ -19,7 +19,8 @@ from dspo.telemetry import disable_call_home
 app = typer.Typer(help="dspo: the product dashboard of a Data Science Product Owner.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 config_app = typer.Typer(help="Check configuration files.", no_args_is_help=True)
-db_app = typer.Typer(help="Manage the store's schema.", no_args_is_help=True)
+db_app = typer.Typer(help="Manage the store: schema, rollups, retention.",
+                      no_args_is_help=True)
 alerts_app = typer.Typer(help="Evaluate, test, acknowledge and silence alert rules; "
                          "retry or discard undeliverable tracker updates.",
                          no_args_is_help=True)
@@ -114,6 +115,40 @@ def db_check(config: ConfigOption = DEFAULT_CONFIG, debug: DebugOption = False) 
         store = Store(load_config(config).store.url)
         _require_schema(store, config, debug)
         typer.echo(f"{store.display_url}: at revision {store.current_revision()} (newest)")
+
+
+@db_app.command("rollup")
+def db_rollup(config: ConfigOption = DEFAULT_CONFIG, debug: DebugOption = False) -> None:
+    """Recompute the hour and day rollups of every day that still has raw points (the
+    writer keeps them up to date; migration 0008 fills them once)."""
+    from config.loader import load_config
+    from dspo.retention import rebuild
+    from store.db import Store
+
+    with _guarded(debug):
+        store = Store(load_config(config).store.url)
+        _require_schema(store, config, debug)
+        typer.echo(f"{store.display_url}: {rebuild(store):,} rollup rows")
+
+
+@db_app.command("prune")
+def db_prune(config: ConfigOption = DEFAULT_CONFIG, debug: DebugOption = False) -> None:
+    """Delete raw points older than store.retention.raw_points (rolled-up days only);
+    `dspo collect` does it after its sources."""
+    from config.loader import load_config
+    from dspo.retention import prune
+    from store.db import Store
+
+    with _guarded(debug):
+        cfg = load_config(config)
+        store = Store(cfg.store.url)
+        _require_schema(store, config, debug)
+        done = prune(store, cfg.store)
+        if done.before is None:
+            typer.echo("store.retention.raw_points is not set: every point is kept")
+        else:
+            typer.echo(f"{store.display_url}: {done.points:,} raw points before "
+                       f"{done.before:%Y-%m-%d} UTC deleted")
 
 
 @app.command()

@@ -18,6 +18,7 @@ from rich.table import Table
 from collectors.runner import DEFAULT_PARALLEL, SourceResult, run_sources
 from config.loader import load_config
 from config.schema import DspoConfig
+from dspo.retention import prune
 from dspo.scheduler import Scheduler
 from dspo.server import upgrade_command
 from dspo.sprint_figures import refresh_after
@@ -78,9 +79,18 @@ def collect_all(config_path: Path, only: Sequence[str] | None = None,
         products = {s.name: s.product for s in cfg.sources}
         refresh_after(store, [products[r.source] for r in results if r.status == "ok"])
         _print_summary(results)
+        _prune(store, cfg)
     finally:
         store.dispose()
     return sum(not r.ok for r in results)
+
+
+def _prune(store: Store, cfg: DspoConfig) -> None:
+    """Retention after a collection: raw points past `store.retention.raw_points`."""
+    done = prune(store, cfg.store)
+    if done.before is not None:
+        console.print(f"retention: {done.points:,} raw points before "
+                      f"{done.before:%Y-%m-%d} UTC deleted", highlight=False)
 
 
 def collect_loop(config_path: Path, only: Sequence[str] | None = None, *,

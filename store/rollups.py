@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from store import schema as s
@@ -48,20 +48,19 @@ _UPDATE = ("ON CONFLICT (series_id, grain, bucket) DO UPDATE SET n = excluded.n,
 Ranges = Mapping[int, list[tuple[datetime, datetime]]]
 
 
-def _statements(dialect: str, scoped: bool) -> list[str]:
-    """Delete, then hours from points, then days from hours; `scoped`: only within the
-    (series, [lo, hi)) ranges of the `r` CTE, else everything."""
+def _statements(dialect: str) -> list[str]:
+    """Delete, then hours from points, then days from hours, within the (series, [lo, hi))
+    ranges of the `r` CTE."""
     value = VALUE_COUNTS[dialect].format(v="p.value")
     last_value = VALUE_COUNTS[dialect].format(v="q.value")
     hour, day = _HOUR[dialect].format(ts="p.ts"), _DAY[dialect].format(ts="h.bucket")
-    with_r = f"WITH r AS ({_RANGES[dialect]}) " if scoped else ""
-    points = ("r JOIN point p ON p.series_id = r.sid AND p.ts >= r.lo AND p.ts < r.hi"
-              if scoped else "point p")
+    with_r = f"WITH r AS ({_RANGES[dialect]}) "
+    points = "r JOIN point p ON p.series_id = r.sid AND p.ts >= r.lo AND p.ts < r.hi"
     hours = ("r JOIN point_rollup h ON h.series_id = r.sid AND h.bucket >= r.lo "
-             "AND h.bucket < r.hi" if scoped else "point_rollup h")
+             "AND h.bucket < r.hi")
     delete = (f"{with_r}DELETE FROM point_rollup WHERE EXISTS (SELECT 1 FROM r WHERE "
               "r.sid = point_rollup.series_id AND point_rollup.bucket >= r.lo "
-              "AND point_rollup.bucket < r.hi)" if scoped else "DELETE FROM point_rollup")
+              "AND point_rollup.bucket < r.hi)")
     last_hour = _HOUR[dialect].format(ts="g.last_ts")
     return [
         delete,
@@ -126,23 +125,33 @@ def refresh(session: Session, ranges: Ranges) -> None:
     connection = session.connection()
     for chunk in range(0, len(flat), 5000):
         params = _bind(dialect, flat[chunk:chunk + 5000])
-        for sql in _statements(dialect, scoped=True):
+        for sql in _statements(dialect):
             connection.execute(text(sql), params)
 
 
 def rebuild(session: Session) -> int:
-    """Every rollup row recomputed from the raw points; returns how many rows there are."""
+    """The rollup rows of every day that holds raw points, recomputed from them (days
+    already pruned keep their rows: nothing is left to recompute them from); returns how
+    many rollup rows there are."""
     connection = session.connection()
-    for sql in _statements(session.get_bind().dialect.name, scoped=False):
-        connection.execute(text(sql))
-    return int(connection.execute(text("SELECT count(*) FROM point_rollup")).scalar_one())
+    spans = connection.execute(
+        select(s.SeriesPoint.series_id, func.min(s.SeriesPoint.ts), func.max(s.SeriesPoint.ts))
+        .group_by(s.SeriesPoint.series_id)
+    ).tuples()
+    refresh(session, {sid: [(day_start(first), day_start(last) + DAY)]
+                      for sid, first, last in spans})
+    return int(connection.execute(select(func.count()).select_from(s.PointRollup)).scalar_one())
+
+
+def day_start(ts: datetime) -> datetime:
+    """Midnight UTC of the day holding `ts`."""
+    return datetime.combine(ts.astimezone(UTC).date(), time(), tzinfo=UTC)
 
 
 def horizon(now: datetime, keep: timedelta) -> datetime:
     """Where retention cuts: the start of the UTC day holding `now - keep`, so a day is
     pruned whole and its day row stands for all of it."""
-    cut = (now - keep).astimezone(UTC)
-    return datetime.combine(cut.date(), time(), tzinfo=UTC)
+    return day_start(now - keep)
 
 
 def prune(session: Session, before: datetime) -> int:

@@ -76,6 +76,18 @@ def test_missing_env_names_the_key() -> None:
             id="unknown-product",
         ),
         pytest.param(
+            "products: [{key: a, name: A}]\nstore: {retention: {raw_points: 6h}}\n",
+            ["store.retention.raw_points: must be at least 1d (points are pruned by whole "
+             "UTC days)"],
+            id="retention-under-a-day",
+        ),
+        pytest.param(
+            "products: [{key: a, name: A}]\nstore: {retention: {raw_points: forever}}\n",
+            ["store.retention.raw_points: Input should be a valid timedelta, invalid "
+             "character in hour"],
+            id="retention-not-a-duration",
+        ),
+        pytest.param(
             "products: [{key: a, name: A}]\nsources: [{name: s, kind: nosuchkind, product: a}]\n",
             None,
             id="unknown-kind",
