@@ -12,9 +12,11 @@ A deployment job can leave them behind by the `dspo.alias_history` convention
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from itertools import islice
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from collectors.base import Collector
 from collectors.mlflow_common import MlflowReader, mask_uri, run_url
@@ -40,6 +42,10 @@ MODEL_TAG = "dspo.model"
 MODEL_VERSION_TAG = "dspo.model_version"
 ALIAS_HISTORY_TAG = "dspo.alias_history"
 """Registered-model tag: a JSON list of {"alias", "version" (null = removed), "at"}."""
+RUNS_AHEAD = 4
+"""Runs requested per reading thread before their points are yielded: enough to keep every
+thread busy across a run with few metrics, few enough that memory stays a few runs' worth."""
+T = TypeVar("T")
 BULKY_TAGS = frozenset({"mlflow.log-model.history"})
 """System tags holding large JSON blobs that no page shows; they would only bloat the store."""
 
@@ -55,11 +61,29 @@ class MlflowCollector(Collector[MlflowSource]):
         reader = MlflowReader(self, self.settings.tracking_uri, self.settings.registry_uri)
         experiments = reader.experiments(self.settings.experiments)
         if experiments:
-            for run in reader.runs(experiments, since, until, self.settings.overlap_minutes):
+            runs = reader.runs(experiments, since, until, self.settings.overlap_minutes)
+            with ThreadPoolExecutor(self.settings.parallel_reads,
+                                    thread_name_prefix=f"mlflow-{self.name}") as pool:
+                for chunk in _chunks(runs, RUNS_AHEAD * self.settings.parallel_reads):
+                    yield from self._chunk(reader, pool, chunk, experiments, until)
+        yield from self._registry(reader)
+
+    def _chunk(self, reader: MlflowReader, pool: ThreadPoolExecutor, runs: list[MlflowRun],
+               experiments: Mapping[str, str], until: datetime) -> Iterator[Record]:
+        """A few runs' histories requested at once, yielded in run order: the requests
+        overlap, while memory holds only this chunk's points (the runner streams them)."""
+        pending = [(run, [(key, pool.submit(reader.metric_history, run.info.run_id, key))
+                          for key in sorted(run.data.metrics)]) for run in runs]
+        try:
+            for run, histories in pending:
                 experiment = experiments[run.info.experiment_id]
                 yield self._run(run, experiment, until)
-                yield from self._metric_points(reader, run, experiment)
-        yield from self._registry(reader)
+                for key, history in histories:
+                    yield from self._metric_points(run, experiment, key, history.result())
+        finally:  # a failed or abandoned collect does not leave requests queued
+            for _, histories in pending:
+                for _, history in histories:
+                    history.cancel()
 
     def _run(self, run: MlflowRun, experiment: str, until: datetime) -> Run:
         info, tags = run.info, dict(run.data.tags)
@@ -80,20 +104,19 @@ class MlflowCollector(Collector[MlflowSource]):
         )
 
     def _metric_points(
-        self, reader: MlflowReader, run: MlflowRun, experiment: str
+        self, run: MlflowRun, experiment: str, key: str, history: list[Any]
     ) -> Iterator[Point]:
         labels = {"run_id": run.info.run_id, "experiment": experiment}
-        for key in sorted(run.data.metrics):
-            for metric in reader.metric_history(run.info.run_id, key):
-                yield Point(
-                    product=self.product,
-                    kind=SeriesKind.MODEL_METRIC,
-                    name=key,
-                    ts=utc_from_ms(metric.timestamp),
-                    value=float(metric.value),
-                    labels=labels,
-                    step=int(metric.step),
-                )
+        for metric in history:
+            yield Point(
+                product=self.product,
+                kind=SeriesKind.MODEL_METRIC,
+                name=key,
+                ts=utc_from_ms(metric.timestamp),
+                value=float(metric.value),
+                labels=labels,
+                step=int(metric.step),
+            )
 
     def _registry(self, reader: MlflowReader) -> Iterator[Model | AliasEvent | ModelVersion]:
         for model in reader.registered_models(self.settings.models):
@@ -137,6 +160,12 @@ class MlflowCollector(Collector[MlflowSource]):
             aliases=aliases.get(version, ()),
             tags=dict(mv.tags or {}),
         )
+
+
+def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
 
 
 def _aliases_by_version(model: RegisteredModel) -> dict[str, tuple[str, ...]]:

@@ -24,6 +24,11 @@ class MlflowSource(SourceBase):
     overlap_minutes: int = Field(
         default=60, ge=0, description="Re-read runs this far before the watermark (clock skew)."
     )
+    parallel_reads: int = Field(
+        default=8, ge=1, le=32,
+        description="Metric histories read at once (one request each): the server's own "
+        "ceiling, not one round trip at a time, bounds a first collect.",
+    )
 
 
 class MlflowPipelinesSource(SourceBase):

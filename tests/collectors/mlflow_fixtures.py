@@ -187,7 +187,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def mlflow_server(root: Path, timeout: float = 90.0) -> Iterator[str]:
+def mlflow_server(root: Path, timeout: float = 90.0, workers: int = 1) -> Iterator[str]:
     """A real `mlflow server` on sqlite in its own process group; killed on exit."""
     port = free_port()
     log_path = root / "server.log"
@@ -204,7 +204,7 @@ def mlflow_server(root: Path, timeout: float = 90.0) -> Iterator[str]:
         "--default-artifact-root", str(root / "server-artifacts"),
         "--host", "127.0.0.1",
         "--port", str(port),
-        "--workers", "1",
+        "--workers", str(workers),
     ]  # fmt: skip
     with log_path.open("wb") as log:
         proc = subprocess.Popen(

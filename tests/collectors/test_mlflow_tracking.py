@@ -30,8 +30,8 @@ from mlflow_fixtures import (
     sqlite_world,
 )
 
-from collectors import mlflow_common
-from collectors.base import FatalSourceError, RetriableSourceError
+from collectors import mlflow_common, mlflow_tracking
+from collectors.base import FatalSourceError, RetriableSourceError, SourceError
 from collectors.mlflow_common import SHORT_HTTP_RETRIES, is_retriable, mask_uri, run_url
 from collectors.mlflow_tracking import ALIAS_HISTORY_TAG, MlflowCollector, parse_alias_history
 from collectors.registry import collector_for
@@ -320,6 +320,31 @@ def test_small_pages_give_the_same_records(
     monkeypatch.setattr(mlflow_common, "REGISTRY_PAGE", 1)
     monkeypatch.setattr(mlflow_common, "EXPERIMENT_IDS_PER_SEARCH", 1)
     assert sorted(map(repr, collect(settings))) == sorted(map(repr, expected))
+
+
+def test_parallel_reads_give_the_records_of_one_at_a_time_in_the_same_order(
+    world: tuple[str, World], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Histories are requested several at once but yielded in run order, each run before
+    its points; chunks of one run each still cover every run."""
+    serial = collect(source(world[0], experiments=[], parallel_reads=1))
+    monkeypatch.setattr(mlflow_tracking, "RUNS_AHEAD", 1)
+    parallel = collect(source(world[0], experiments=[], parallel_reads=3))
+    assert list(map(repr, parallel)) == list(map(repr, serial))
+    assert sum(isinstance(r, Point) for r in serial) > 0
+
+
+def test_a_history_that_fails_in_a_reading_thread_fails_the_run_naming_it(
+    world: tuple[str, World], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: Any, run_id: str, key: str) -> list[Any]:
+        raise mlflow_common.MlflowReader.error(self, OSError("connection reset"),
+                                               f"reading metric history {key!r} of run {run_id}")
+
+    monkeypatch.setattr(mlflow_common.MlflowReader, "metric_history", broken)
+    with pytest.raises(SourceError, match=r"reading metric history '.+' of run \w+ failed: "
+                                          r"connection reset"):
+        collect(source(world[0], experiments=[], parallel_reads=4))
 
 
 def _wrapped(cause: BaseException) -> BaseException:
