@@ -12,7 +12,9 @@ For each page, as an admin signed in through the sign-in form, p50/p95 in millis
   after the layout, with the guard, CSRF check and serialisation), with its answer's size
   and the largest trace in it (points and bytes).
 Then the other server callbacks (filters, page links, the Models selectors) the same way.
-Callbacks that change the store (alert actions, share links) are not timed.
+Callbacks that change the store (alert actions, share links) are not timed. With `--cold`
+the per-worker page cache (`dashboard/cache.py`) is emptied before every call, so the
+figures are the pages' computation rather than cache hits.
 Pages are opened on product `checkout` as of the store's last day (`end=2026-11-29`),
 over the page's default range unless `--start` widens it (e.g. 2 years).
 """
@@ -191,6 +193,17 @@ def router_body(path: str, search: str) -> dict[str, Any]:
             "changedPropIds": ["_pages_location.pathname"]}
 
 
+def cold(bench: Bench, fn: Callable[[], object]) -> Callable[[], object]:
+    """`fn` after emptying the per-worker page cache: the computation, not a cache hit."""
+    cache = bench.app.server.extensions["dspo"].cache
+
+    def run() -> object:
+        cache.clear()
+        return fn()
+
+    return run
+
+
 def render(bench: Bench, module: str, query: dict[str, str]) -> Callable[[], object]:
     """The page's layout and its JSON, inside a request made by the signed-in admin."""
     import dash
@@ -269,21 +282,28 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--start", default=None, help="range start (default: the page's)")
     parser.add_argument("--pages", default="", help="comma-separated paths (default: all)")
+    parser.add_argument("--cold", action="store_true",
+                        help="empty the per-worker page cache before every call")
     args = parser.parse_args()
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     bench = open_app(args.config)
     wanted = {p for p in args.pages.split(",") if p}
     print(f"store: {bench.store.display_url}; {args.repeat} runs each after one warm-up; "
-          f"product {PRODUCT}, end {END}, start {args.start or 'default'}")
+          f"product {PRODUCT}, end {END}, start {args.start or 'default'}"
+          f"{'; page cache emptied before each call' if args.cold else ''}")
     print(f"{'page':<18} {'render p50':>10} {'p95':>7} {'router p50':>10} {'p95':>7} "
           f"{'answer KB':>10} {'trace pts':>10} {'trace KB':>9}")
     for name, path, module in page_paths():
         if wanted and path not in wanted:
             continue
         query = query_of(path, args.start)
-        r50, r95, _ = timed(render(bench, module, query), args.repeat)
+        page = render(bench, module, query)
         body = router_body(path, search_of(query))
-        c50, c95, answer = timed(partial(callback, bench, body), args.repeat)
+        router: Callable[[], object] = partial(callback, bench, body)
+        if args.cold:
+            page, router = cold(bench, page), cold(bench, router)
+        r50, r95, _ = timed(page, args.repeat)
+        c50, c95, answer = timed(router, args.repeat)
         data = answer.get_data()  # type: ignore[attr-defined]
         trace = largest_trace(json.loads(data))
         print(f"{name:<18} {r50:>10.1f} {r95:>7.1f} {c50:>10.1f} {c95:>7.1f} "

@@ -15,6 +15,8 @@ drift and usage stay). Everything is seeded, so two runs write the same store.
 Records go through `store.writer.write_records` in chunks, each in its own transaction
 as the collectors' runner commits one run, under the source a collector would use; the
 table printed at the end is the writer's rate per record kind (generation not counted).
+Then, as `dspo collect` does after a backlog source writes, each product's closed-sprint
+figures are computed and stored (`dspo.sprint_figures`; timed apart).
 A PostgreSQL database named in the URL is dropped and created afresh; a SQLite file is
 removed first. The config that judges the store (every objective kind, a stakeholder
 page) is written beside the store, or to `--config`.
@@ -36,6 +38,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy.engine import make_url
 
 from config.loader import load_config
+from dspo.sprint_figures import refresh_sprint_figures
 from store import records as r
 from store.db import Store
 from store.writer import write_records
@@ -254,6 +257,7 @@ class Tally:
 
     records: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    figures_seconds: float = 0.0  # storing the closed sprints' figures after the writes
 
 
 def _kind(chunk: list[r.Record]) -> str:
@@ -464,6 +468,10 @@ def build(url: str, scale: float, seed: int) -> Tally:
                 progress.update(task, description=f"{source:<10}")
                 stream(store, source, part(), tally,
                        lambda n: progress.advance(task, n))
+        t0 = time.perf_counter()
+        for product in PRODUCTS:
+            refresh_sprint_figures(store, product)
+        tally.figures_seconds = time.perf_counter() - t0
     finally:
         store.dispose()
     return tally
@@ -478,6 +486,8 @@ def print_rates(tally: Tally, url: str, scale: float) -> None:
         print(f"{kind:<14} {n:>10,} {s:>9.1f} {n / s:>11,.0f}")
     n, s = sum(tally.records.values()), sum(tally.seconds.values())
     print(f"{'all':<14} {n:>10,} {s:>9.1f} {n / s:>11,.0f}")
+    print(f"closed-sprint figures of {len(PRODUCTS)} products stored in "
+          f"{tally.figures_seconds:.1f} s")
 
 
 def main() -> None:

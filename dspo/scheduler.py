@@ -6,7 +6,8 @@ just read) and never runs twice at once: this process keeps at most one run of i
 flight, and the store's lease keeps a second scheduler (on this machine or another) off
 it. When a run ends, the alert rules of its product are evaluated in the scheduler's own
 thread, so a stuck source delays neither the others nor alerting; a failing source is
-tried again at its next interval while the rest carry on.
+tried again at its next interval while the rest carry on. Before the rules, the product's
+closed-sprint figures are stored again if its backlog changed (`dspo.sprint_figures`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from collectors.runner import DEFAULT_PARALLEL, SourceResult, collectable, run_source
 from config.schema import DspoConfig
 from config.sources import SourceBase
+from dspo.sprint_figures import refresh_after
 from store.db import Store
 from store.queries import collector_status
 
@@ -88,15 +90,20 @@ class Scheduler:
         for name in done:
             result = self._running.pop(name).result()
             self.on_result(result)
+            if result.status == "ok":
+                refresh_after(self.store, [self._product_of(name)])
             if result.status != "skipped":
                 self._evaluate_after(name)
         return len(done)
+
+    def _product_of(self, source_name: str) -> str:
+        return next(s.product for s in self.sources if s.name == source_name)
 
     def _evaluate_after(self, source_name: str) -> None:
         """The alert rules of the source's product, now that its data may have changed."""
         if self.evaluate is None:
             return
-        product = next(s.product for s in self.sources if s.name == source_name)
+        product = self._product_of(source_name)
         rules = [r for r in self.config.alerts if r.product == product]
         if not rules:
             return

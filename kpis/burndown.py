@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from kpis._time import utc_timestamp
-from kpis.history import DONE, POINTS, SPRINT, STATUS_CATEGORY, ItemHistory, as_text
+from kpis.history import DONE, POINTS, SPRINT, STATUS_CATEGORY, ItemHistory, as_text, ever_in
 from kpis.velocity import end_instant
 
 BURNDOWN_COLUMNS = ["ts", "item_key", "event", "change", "remaining", "scope", "completed"]
@@ -77,21 +77,6 @@ def _carried_at(events: pd.DataFrame, sprint_id: str | None, at: pd.Timestamp) -
     return set(moves.loc[moves["from_value"].map(as_text) == sprint_id, "item_key"])
 
 
-def _ever_in(items: pd.DataFrame, events: pd.DataFrame, sprint_id: str | None) -> set[str]:
-    """Keys of the items in the sprint now or moved in or out of it at any time.
-
-    Only these can ever be in its scope; leaving the rest out keeps a burndown of a large
-    backlog cheap.
-    """
-    keys = set(items.loc[items[SPRINT].map(as_text) == sprint_id, "key"])
-    if not events.empty:
-        moves = events.loc[events["field"] == SPRINT]
-        touched = (moves["from_value"].map(as_text) == sprint_id) | (
-            moves["to_value"].map(as_text) == sprint_id)
-        keys |= set(moves.loc[touched, "item_key"])
-    return keys
-
-
 @dataclass(frozen=True)
 class Snapshot:
     """The sprint's items at one instant (arrays in `SprintScope.keys` order)."""
@@ -118,7 +103,7 @@ class SprintScope:
         self.start = pd.Timestamp(row["start"])
         self.stop, self.closed = end_instant(row, as_of)
         self.planned_end = pd.Timestamp(row["end"]) if pd.notna(row["end"]) else self.stop
-        keys = _ever_in(items, events, self.id)
+        keys = ever_in(items, events, {self.id} if self.id else set())
         self.items = items.loc[items["key"].isin(keys)]
         self.events = events.loc[events["item_key"].isin(keys)] if not events.empty else events
         self.history = ItemHistory(self.items, self.events)

@@ -12,10 +12,15 @@
   in the closed sprint (a GitHub milestone closed with open issues, or a tracker that
   leaves unfinished work where it was).
 * A sprint still open at `as_of` (or closed after it) has no carry-over yet.
+
+A closed sprint's carry-over may come from stored figures (`kpis.sprint_figures`) once
+`as_of` has passed the instant its last carried item left (`settled_at`): from then on the
+destinations are final.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 import pandas as pd
@@ -23,7 +28,7 @@ import pandas as pd
 from kpis._time import utc_timestamp
 from kpis.burndown import SprintScope
 from kpis.history import SPRINT, as_text
-from kpis.velocity import end_instant
+from kpis.velocity import end_instant, stored_for
 
 CARRIED_COLUMNS = ["item_key", "points", "destination", "to_sprint", "moved"]
 CARRY_OVER_COLUMNS = ["sprint", "items", "points", "into_sprints", "to_backlog", "stayed"]
@@ -75,31 +80,54 @@ def carried_items(sprints: pd.DataFrame, items: pd.DataFrame, events: pd.DataFra
     return _carried(s, at)
 
 
+def closed_carry_overs(sprints: pd.DataFrame, items: pd.DataFrame, events: pd.DataFrame,
+                       at: pd.Timestamp) -> Iterator[tuple[str, pd.DataFrame]]:
+    """(sprint id, `_carried` frame) of every sprint closed by `at`, ordered by start."""
+    started = sprints.loc[sprints["start"].notna()].sort_values("start", kind="stable")
+    for _, row in started.iterrows():
+        sprint_id = as_text(row["external_id"])
+        if end_instant(row, at)[1]:
+            assert sprint_id is not None
+            yield sprint_id, _carried(SprintScope(sprints, items, events, sprint_id, at), at)
+
+
+def summary(carried: pd.DataFrame) -> dict[str, float | int]:
+    """A sprint's carry-over row (without its id) from its `_carried` frame."""
+    by_destination = carried.groupby("destination")["points"].sum()
+    return {
+        "items": len(carried),
+        "points": float(carried["points"].sum()),
+        **{column: float(by_destination.get(destination, 0.0)) for column, destination in
+           (("into_sprints", INTO_SPRINT), ("to_backlog", TO_BACKLOG), ("stayed", STAYED))},
+    }
+
+
 def carry_over(sprints: pd.DataFrame, items: pd.DataFrame, events: pd.DataFrame, *,
-               as_of: datetime) -> pd.DataFrame:
+               as_of: datetime, stored: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per sprint closed by `as_of` (ordered by start), what it left undone:
     [sprint, items, points, into_sprints, to_backlog, stayed].
 
     `points` is the sprint's remaining at its close; the last three split it by where the
     items went (points moved into a sprint, to the backlog, or left in the closed sprint),
-    so they add up to `points`.
+    so they add up to `points`. `stored`: as `kpis.velocity.sprint_velocity` takes it; a
+    stored row stands for a rebuild once `as_of` has reached its `settled_at`.
     """
     at = utc_timestamp(as_of)
-    rows = []
     started = sprints.loc[sprints["start"].notna()].sort_values("start", kind="stable")
+    kept = stored_for(started, stored, at, settled=True)
+    rows = []
     for _, row in started.iterrows():
-        if not end_instant(row, at)[1]:
-            continue
         sprint_id = as_text(row["external_id"])
-        assert sprint_id is not None
-        carried = _carried(SprintScope(sprints, items, events, sprint_id, at), at)
-        by_destination = carried.groupby("destination")["points"].sum()
-        rows.append({
-            "sprint": sprint_id,
-            "items": len(carried),
-            "points": float(carried["points"].sum()),
-            **{column: float(by_destination.get(destination, 0.0)) for column, destination in
-               (("into_sprints", INTO_SPRINT), ("to_backlog", TO_BACKLOG), ("stayed", STAYED))},
-        })
+        if sprint_id in kept:
+            rows.append({"sprint": sprint_id, **{c: kept[sprint_id][STORED[c]] for c in STORED}})
+        elif end_instant(row, at)[1]:
+            assert sprint_id is not None
+            carried = _carried(SprintScope(sprints, items, events, sprint_id, at), at)
+            rows.append({"sprint": sprint_id, **summary(carried)})
     frame = pd.DataFrame(rows, columns=CARRY_OVER_COLUMNS)
     return frame.astype({"items": int, **{c: float for c in CARRY_OVER_COLUMNS[2:]}})
+
+
+# carry-over columns and the stored figures' columns they come from
+STORED = {"items": "carry_items", "points": "carry_points", "into_sprints": "into_sprints",
+          "to_backlog": "to_backlog", "stayed": "stayed"}

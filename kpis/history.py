@@ -217,3 +217,22 @@ def last_done_at(items: pd.DataFrame, events: pd.DataFrame, at: datetime) -> pd.
     `resolved` on, or since `created` when it has no `resolved`.
     """
     return ItemHistory(items, events).last_done_at(at)
+
+
+def ever_in(items: pd.DataFrame, events: pd.DataFrame, sprint_ids: set[str]) -> set[str]:
+    """Keys of the items in one of `sprint_ids` now, or moved into or out of one at any time.
+
+    Only these can ever be in those sprints' scope (an item's sprint at any instant is its
+    current one or a value one of its sprint events names), so a sprint's figures rebuilt
+    from these items alone are those rebuilt from the whole backlog, at a fraction of the
+    cost.
+    """
+    if not sprint_ids:
+        return set()
+    keys = set(items.loc[items[SPRINT].map(as_text).isin(sprint_ids), "key"])
+    if not events.empty:
+        moves = events.loc[events["field"] == SPRINT]
+        touched = moves["from_value"].map(as_text).isin(sprint_ids) | moves["to_value"].map(
+            as_text).isin(sprint_ids)
+        keys |= set(moves.loc[touched, "item_key"])
+    return keys

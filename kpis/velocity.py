@@ -16,6 +16,11 @@
   still belong to the closing sprint's end snapshot and are not counted as removed. What
   is not done then is the sprint's carry-over (`kpis.carry_over`), wherever it went next.
 
+A closed sprint's figures never change once it is closed, unless its items' history does, so
+they may come from `stored` (`kpis.sprint_figures`: computed after a collection) instead of
+being rebuilt on every view; sprints without a usable stored row are rebuilt, each from the
+items that were ever in it (`kpis.history.ever_in`), which gives the same figures.
+
 `added_mid_sprint` counts items that were in the sprint at some moment after its start but
 not at its start (created in it, or moved in); `removed_mid_sprint` counts items that were in
 the sprint at its start or joined it later and are no longer in it at its end. An item
@@ -30,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from kpis._time import utc_timestamp
-from kpis.history import DONE, SPRINT, ItemHistory, as_text
+from kpis.history import DONE, SPRINT, ItemHistory, as_text, ever_in
 
 ACTIVE = "active"
 CLOSED = "closed"
@@ -46,6 +51,7 @@ VELOCITY_COLUMNS = [
     "added_mid_sprint",
     "removed_mid_sprint",
 ]
+FIGURES = ["commitment", "completed", "added_mid_sprint", "removed_mid_sprint"]
 
 
 def _end_instant(sprint: pd.Series, as_of: pd.Timestamp) -> tuple[pd.Timestamp, bool]:
@@ -134,13 +140,18 @@ def _one_sprint(
 
 
 def sprint_velocity(
-    sprints: pd.DataFrame, items: pd.DataFrame, events: pd.DataFrame, *, as_of: datetime
+    sprints: pd.DataFrame, items: pd.DataFrame, events: pd.DataFrame, *, as_of: datetime,
+    stored: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Commitment and completed points of every sprint started by `as_of`, ordered by start.
 
     Columns: external_id, name, state ('active' or 'closed' *as of* `as_of`), start, end
     (planned), commitment, completed (floats), added_mid_sprint, removed_mid_sprint (ints).
     Future sprints, and sprints whose start lies after `as_of`, are left out.
+
+    `stored`: figures kept for closed sprints (`kpis.sprint_figures.STORED_COLUMNS`); a
+    sprint closed by `as_of` takes its stored row when that row was computed for the
+    sprint's present start and close (`stored_for`), the others are rebuilt.
     """
     as_of = utc_timestamp(as_of)
     if sprints.empty:
@@ -149,9 +160,17 @@ def sprint_velocity(
     started = sprints.loc[
         state.isin([ACTIVE, CLOSED]) & sprints["start"].notna() & (sprints["start"] <= as_of)
     ].sort_values("start", kind="stable")
-    history = ItemHistory(items, events)
-    moves = _sprint_moves(events, history.keys)
-    rows = [_one_sprint(sprint, history, moves, as_of) for _, sprint in started.iterrows()]
+    kept = stored_for(started, stored, as_of)
+    rebuilt = started.loc[~started["external_id"].map(as_text).isin(set(kept))]
+    ids = {i for i in rebuilt["external_id"].map(as_text) if i is not None}
+    keys = ever_in(items, events, ids)
+    mine = events.loc[events["item_key"].isin(keys)] if not events.empty else events
+    history = ItemHistory(items.loc[items["key"].isin(keys)], mine)
+    moves = _sprint_moves(mine, history.keys)
+    rows = [_kept(sprint, kept[sprint_id]) if sprint_id in kept
+            else _one_sprint(sprint, history, moves, as_of)
+            for sprint_id, (_, sprint) in zip(started["external_id"].map(as_text),
+                                             started.iterrows(), strict=True)]
     frame = pd.DataFrame(rows, columns=VELOCITY_COLUMNS)
     return frame.astype(
         {
@@ -161,6 +180,43 @@ def sprint_velocity(
             "removed_mid_sprint": int,
         }
     )
+
+
+def stored_for(started: pd.DataFrame, stored: pd.DataFrame | None, as_of: pd.Timestamp,
+               settled: bool = False) -> dict[str | None, pd.Series]:
+    """The stored rows that stand for a live rebuild as of `as_of`, by sprint id.
+
+    A row counts for a sprint closed by `as_of` whose start and close are those the row was
+    computed for (a sprint re-planned or reopened since is rebuilt). With `settled`, also
+    only once `as_of` has reached the row's `settled_at` (where the carry-over's last item
+    left the sprint: before that, its destinations were not all known yet).
+    """
+    if stored is None or stored.empty:
+        return {}
+    by_id = {as_text(row["external_id"]): row for _, row in stored.iterrows()}
+    kept = {}
+    for _, sprint in started.iterrows():
+        sprint_id = as_text(sprint["external_id"])
+        row = by_id.get(sprint_id)
+        if row is None:
+            continue
+        close, closed = _end_instant(sprint, as_of)
+        if (closed and row["closed_at"] == close and row["start"] == sprint["start"]
+                and (not settled or row["settled_at"] <= as_of)):
+            kept[sprint_id] = row
+    return kept
+
+
+def _kept(sprint: pd.Series, row: pd.Series) -> dict[str, object]:
+    """A velocity row from stored figures: as `_one_sprint` would rebuild it."""
+    return {
+        "external_id": sprint["external_id"],
+        "name": sprint["name"],
+        "state": CLOSED,
+        "start": pd.Timestamp(sprint["start"]),
+        "end": sprint["end"],
+        **{column: row[column] for column in FIGURES},
+    }
 
 
 def average_velocity(velocity: pd.DataFrame, last_n: int = 3) -> float | None:

@@ -371,6 +371,35 @@ class SprintReport(Base):
     added_keys: Mapped[list[str]]
 
 
+class SprintFigures(Base):
+    """A closed sprint's velocity and carry-over as dspo computes them (`kpis.sprint_figures`),
+    stored by the collection path so that pages do not rebuild them from item history.
+
+    `stamp` is the product's backlog stamp they were computed on (`store/sprint_figures.py`):
+    rows whose stamp is no longer the product's are ignored, and the sprint rebuilt live.
+    """
+
+    __tablename__ = "sprint_figures"
+    __table_args__ = (UniqueConstraint("sprint_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sprint_id: Mapped[int] = mapped_column(_cascade("sprint.id"))
+    stamp: Mapped[str] = mapped_column(Text)
+    start: Mapped[datetime]
+    closed_at: Mapped[datetime]
+    settled_at: Mapped[datetime]
+    commitment: Mapped[float] = mapped_column(Float)
+    completed: Mapped[float] = mapped_column(Float)
+    added_mid_sprint: Mapped[int] = mapped_column(Integer)
+    removed_mid_sprint: Mapped[int] = mapped_column(Integer)
+    carry_items: Mapped[int] = mapped_column(Integer)
+    carry_points: Mapped[float] = mapped_column(Float)
+    into_sprints: Mapped[float] = mapped_column(Float)
+    to_backlog: Mapped[float] = mapped_column(Float)
+    stayed: Mapped[float] = mapped_column(Float)
+    computed_at: Mapped[datetime]
+
+
 class ItemComment(Base):
     """A comment on one of dspo's own backlog items (an alert's repeat firing, a resolution)."""
 

@@ -26,6 +26,7 @@ from kpis.health import Status, product_status
 from kpis.velocity import average_velocity, sprint_velocity
 from store import queries
 from store.db import Store
+from store.sprint_figures import valid_sprint_figures
 
 DAY = timedelta(days=1)
 
@@ -96,10 +97,11 @@ def _section(store: Store, page: StakeholderPage, product: ProductConfig, *, sta
 
 
 def _delivery(store: Store, product: str, as_of: datetime) -> Delivery:
-    """As the overview counts them: Jira's velocity rebuilt from item history, the mean of
-    the last 3 closed sprints, and the share of points done."""
+    """As the overview counts them: Jira's velocity (closed sprints from their stored
+    figures), the mean of the last 3 closed sprints, and the share of points done."""
     items = queries.backlog_items(store, product)
     velocity = sprint_velocity(queries.sprints(store, product), items,
-                               queries.item_events(store, product), as_of=as_of)
+                               queries.item_events(store, product), as_of=as_of,
+                               stored=valid_sprint_figures(store, product))
     return Delivery(velocity, average_velocity(velocity, last_n=3),
                     progress_summary(work_items(items)))

@@ -21,6 +21,7 @@ from kpis.velocity import average_velocity, sprint_velocity
 from store import queries
 from store.db import Store
 from store.signals import signal_frame
+from store.sprint_figures import valid_sprint_figures
 
 TREND_DAYS = 28
 
@@ -54,7 +55,8 @@ def build_overview(
     sprints = queries.sprints(store, product.key)
     items = queries.backlog_items(store, product.key)
     events = queries.item_events(store, product.key)
-    velocity = sprint_velocity(sprints, items, events, as_of=as_of)
+    velocity = sprint_velocity(sprints, items, events, as_of=as_of,
+                               stored=valid_sprint_figures(store, product.key))
     sources = queries.collector_status(store)
     return Overview(
         product=product,

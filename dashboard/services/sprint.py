@@ -26,6 +26,7 @@ from kpis.sprint_report import SprintComparison, compare_sprint
 from kpis.velocity import ACTIVE, CLOSED, rolling_velocity, sprint_velocity, velocity_forecast
 from store import queries
 from store.db import Store
+from store.sprint_figures import valid_sprint_figures
 from store.sprint_reports import sprint_report
 
 FORECAST_SPRINTS = 6
@@ -105,8 +106,9 @@ def build_sprint(store: Store, product: ProductConfig, sprint: str | None, *,
     sprints = queries.sprints(store, product.key)
     items = queries.backlog_items(store, product.key)
     events = queries.item_events(store, product.key)
-    velocity = rolling_velocity(sprint_velocity(sprints, items, events, as_of=as_of),
-                                window=ROLLING_WINDOW)
+    stored = valid_sprint_figures(store, product.key)  # closed sprints: not rebuilt
+    velocity = rolling_velocity(sprint_velocity(sprints, items, events, as_of=as_of,
+                                                stored=stored), window=ROLLING_WINDOW)
     chosen = default_sprint(velocity, sprint)
     names = _names(sprints)
     selected, goal, report = None, "", None
@@ -131,7 +133,8 @@ def build_sprint(store: Store, product: ProductConfig, sprint: str | None, *,
         velocity=velocity,
         forecast=velocity_forecast(velocity, last_n=FORECAST_SPRINTS),
         forecast_sprints=min(FORECAST_SPRINTS, int((velocity["state"] == CLOSED).sum())),
-        carry_over=_named(carry_over(sprints, items, events, as_of=as_of), "sprint", names),
+        carry_over=_named(carry_over(sprints, items, events, as_of=as_of, stored=stored),
+                          "sprint", names),
         selected=selected,
         goal=goal,
         burndown=frame,

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from kpis_frames import ev, events_frame, item, items_frame, sprint, sprints_frame, t
 
-from kpis.velocity import VELOCITY_COLUMNS, average_velocity, sprint_velocity
+from kpis.sprint_figures import closed_sprint_figures
+from kpis.velocity import FIGURES, VELOCITY_COLUMNS, average_velocity, sprint_velocity
 
 # Sprint "1": started 03-04 09:00, planned end 03-15 17:00, completed 03-15 16:00.
 SPRINT_1 = sprint(
@@ -365,3 +366,27 @@ def test_no_sprints_gives_empty_frame() -> None:
     assert frame.empty
     assert list(frame.columns) == VELOCITY_COLUMNS
     assert average_velocity(frame) is None
+
+
+@pytest.mark.parametrize("as_of", [AS_OF, t("2024-03-10 12:00"), t("2024-04-13 00:00"),
+                                   AFTER_ALL])
+def test_stored_figures_stand_for_the_rebuild(as_of: pd.Timestamp) -> None:
+    # The figures stored after a collection (kpis.sprint_figures), as of any replay instant,
+    # give the table a rebuild from history gives: closed "1" to "4" from their rows
+    # (17/12, 9/9, 6/6, 8/8 above) once closed, the others rebuilt.
+    stored = closed_sprint_figures(HISTORY_SPRINTS, HISTORY_ITEMS, HISTORY_EVENTS)
+    assert list(stored["external_id"]) == ["1", "2", "3", "4"]
+    assert list(stored["commitment"]) == [17.0, 9.0, 6.0, 8.0]
+    assert list(stored["completed"]) == [12.0, 9.0, 6.0, 8.0]
+    kept = sprint_velocity(HISTORY_SPRINTS, HISTORY_ITEMS, HISTORY_EVENTS, as_of=as_of,
+                           stored=stored)
+    pd.testing.assert_frame_equal(kept, history_velocity(as_of))
+
+
+def test_stored_figures_of_every_rule_in_one_sprint() -> None:
+    # The scenarios above in one closed sprint: its stored row is the hand-counted
+    # 35 / 23 / 3 added / 3 removed of test_all_scenarios_in_one_sprint_add_up.
+    items = items_frame([row for scenario in SCENARIOS.values() for row in scenario[0]])
+    events = events_frame([row for scenario in SCENARIOS.values() for row in scenario[1]])
+    stored = closed_sprint_figures(sprints_frame([SPRINT_1]), items, events)
+    assert [tuple(r) for r in stored[FIGURES].itertuples(index=False)] == [(35.0, 23.0, 3, 3)]

@@ -13,7 +13,7 @@ from store.schema import Base
 
 def test_fresh_database_is_behind_and_says_what_to_run(empty_store):
     assert empty_store.current_revision() is None
-    assert empty_store.head_revision() == "0008"
+    assert empty_store.head_revision() == "0009"
     with pytest.raises(StoreError, match="run: dspo db upgrade"):
         empty_store.check_schema()
 
