@@ -20,12 +20,18 @@ from kpis.health import Status
 KIND_COLOURS = {
     "product": "#343a40", "model": "#e4572e", "version": "#f3a38d", "dataset": "#f2c14e",
     "pipeline": "#708090", "kpi": "#2a9d8f", "epic": "#7b5ea7", "alert": "#d64545",
+    "experiment": "#3a86ff", "run": "#9bb8f0",
 }
 KIND_LABELS = {"product": "product", "model": "model", "version": "model version",
                "dataset": "dataset", "pipeline": "pipeline", "kpi": "usage KPI",
-               "epic": "epic", "alert": "item created by an alert"}
+               "epic": "epic", "alert": "item created by an alert",
+               "experiment": "experiment item", "run": "MLflow run"}
 PAGE_OF_KIND = {"product": "/", "model": "/models", "version": "/models", "dataset": "/data",
-                "pipeline": "/pipelines", "kpi": "/usage", "epic": "/flow", "alert": "/flow"}
+                "pipeline": "/pipelines", "kpi": "/usage", "epic": "/flow", "alert": "/flow",
+                "experiment": "/ledger", "run": "/ledger"}
+OUTCOME_STATUS = {"supported": Status.GREEN, "refuted": Status.RED,
+                  "inconclusive": Status.UNKNOWN, "open": None}
+"""An experiment node's outline: its outcome, in the health colours."""
 
 
 def _href(kind: str, product: str, **extra: str) -> str:
@@ -48,9 +54,12 @@ def map_elements(
     product: str, product_name: str, *, versions: pd.DataFrame, reports: pd.DataFrame,
     pipelines: list[str], kpis: list[str], epics: pd.DataFrame, alert_items: pd.DataFrame,
     statuses: Mapping[tuple[str, str], Status], product_status: Status,
+    experiments: pd.DataFrame | None = None, experiment_runs: pd.DataFrame | None = None,
 ) -> list[dict[str, Any]]:
     """`statuses` maps (kind, name) of a model, dataset, pipeline or kpi to its health;
-    `epics` is `kpis.backlog.open_items_by_epic`, `alert_items` the items alerts created."""
+    `epics` is `kpis.backlog.open_items_by_epic`, `alert_items` the items alerts created;
+    `experiments` the experiment ledger and `experiment_runs` the runs to draw for it
+    (`dashboard.services.ledger`: key, run_id, name)."""
     root = f"product:{product}"
     elements = [_node(root, product_name, "product", _href("product", product), product_status)]
     for model, group in versions.groupby("model", sort=True):
@@ -84,7 +93,36 @@ def map_elements(
                               statuses.get(("kpi", kpi))))
         elements.append(_edge(root, kpi_id, "measured by"))
     elements.extend(_backlog(product, root, epics, alert_items))
+    if experiments is not None and experiment_runs is not None:
+        elements.extend(_experiments(product, root, experiments, experiment_runs, versions))
     return elements
+
+
+def _experiments(product: str, root: str, ledger: pd.DataFrame, runs: pd.DataFrame,
+                 versions: pd.DataFrame) -> list[dict[str, Any]]:
+    """item -> run ("tested by") -> version ("produced") where the run's model was
+    registered; a run linked to two items is drawn once."""
+    out: list[dict[str, Any]] = []
+    produced = {str(r): (str(m), str(v)) for m, v, r in
+                zip(versions["model"], versions["version"], versions["run_id"], strict=True)
+                if isinstance(r, str) and r}
+    drawn: set[str] = set()
+    for item in ledger.itertuples(index=False):
+        item_id = f"experiment:{item.key}"
+        out.append(_node(item_id, f"{item.key}: {item.outcome}", "experiment",
+                         _href("experiment", product), OUTCOME_STATUS.get(str(item.outcome))))
+        out.append(_edge(root, item_id, "investigates"))
+        for run in runs.loc[runs["key"] == item.key].itertuples(index=False):
+            run_id = f"run:{run.run_id}"
+            if run.run_id not in drawn:
+                drawn.add(run.run_id)
+                out.append(_node(run_id, str(run.name or run.run_id[:8]), "run",
+                                 _href("run", product)))
+                if run.run_id in produced:
+                    model, version = produced[run.run_id]
+                    out.append(_edge(run_id, f"version:{model}:{version}", "produced"))
+            out.append(_edge(item_id, run_id, "tested by"))
+    return out
 
 
 def node_counts(elements: list[dict[str, Any]]) -> dict[str, int]:
@@ -126,6 +164,8 @@ STYLESHEET: list[dict[str, Any]] = [
     {"selector": ".pipeline", "style": {"shape": "hexagon"}},
     {"selector": ".kpi", "style": {"shape": "diamond"}},
     {"selector": ".alert", "style": {"shape": "triangle"}},
+    {"selector": ".experiment", "style": {"shape": "star"}},
+    {"selector": ".run", "style": {"shape": "ellipse", "width": 18, "height": 18}},
     {"selector": "edge", "style": {
         "width": 1.5, "line-color": "#b8bec7", "curve-style": "bezier",
         "target-arrow-shape": "triangle", "target-arrow-color": "#b8bec7",

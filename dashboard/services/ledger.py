@@ -17,7 +17,7 @@ reading).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -25,6 +25,7 @@ import pandas as pd
 
 from config.experiments import ExperimentLink
 from config.schema import ModelMetricObjective, ProductConfig
+from dashboard.cache import cached_view
 from kpis._time import utc_timestamp
 from kpis.experiments import (
     Champion,
@@ -125,7 +126,11 @@ def linked_runs(store: Store, product: ProductConfig, items: list[_Item], *,
             rows.append((item.key, run_id, run["name"], run["experiment"], run["start"],
                          as_text(run["url"]), late, as_text(run["model"]),
                          as_text(run["model_version"])))
-    frame = pd.DataFrame(rows, columns=RUN_COLUMNS)
+    return _no_runs(rows)
+
+
+def _no_runs(rows: Sequence[tuple[object, ...]] | None = None) -> pd.DataFrame:
+    frame = pd.DataFrame(rows or [], columns=RUN_COLUMNS)
     frame["start"] = pd.to_datetime(frame["start"], utc=True)
     return frame.astype({"late": bool})
 
@@ -154,12 +159,19 @@ def _champion(store: Store, product: str, model: str | None, metrics: tuple[str,
 
 def experiment_ledger(store: Store, product: ProductConfig, *, as_of: datetime) -> pd.DataFrame:
     """One row per experiment item (LEDGER_COLUMNS), oldest item first."""
+    return ledger_with_runs(store, product, as_of=as_of)[0]
+
+
+def ledger_with_runs(store: Store, product: ProductConfig, *, as_of: datetime
+                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ledger and the runs linked to its items (RUN_COLUMNS; one row per item and
+    run, late runs included), for pages that draw the links (the product map)."""
     at = utc_timestamp(as_of)
     backlog = queries.backlog_items(store, product.key)
     backlog = backlog.loc[backlog["created"] <= at] if len(backlog) else backlog
     items = experiment_items(backlog, product)
     if items.empty:
-        return _empty()
+        return _empty(), _no_runs()
     events = queries.item_events(store, product.key)
     events = events.loc[events["ts"] <= at] if len(events) else events
     times = flow_times(items, events, start=_EPOCH, end=at + _TICK).set_index("key")
@@ -197,7 +209,7 @@ def experiment_ledger(store: Store, product: ProductConfig, *, as_of: datetime) 
     for column in ("created", "resolved"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
     return frame.astype({"runs": "int64", "late_runs": "int64", "best_value": "float64",
-                         "champion_value": "float64", "cycle_days": "float64"})
+                         "champion_value": "float64", "cycle_days": "float64"}), runs
 
 
 def _row(item: _Item, source: Mapping[str, object], category: object, verdict: Verdict,
@@ -211,3 +223,53 @@ def _row(item: _Item, source: Mapping[str, object], category: object, verdict: V
         best_url, verdict.metric, verdict.best_value, verdict.champion_version,
         verdict.champion_value, cycle,
     ]
+
+
+# ---------------------------------------------------------------- the Ledger page
+
+OUTCOMES = ("supported", "refuted", "inconclusive", "open")
+NO_SPRINT = "Not in a sprint"
+
+
+@dataclass(frozen=True)
+class SprintGroup:
+    sprint: str | None  # external id; None for items in no sprint
+    name: str
+    start: pd.Timestamp | None
+    end: pd.Timestamp | None
+    rows: pd.DataFrame  # the ledger's rows of the sprint's items, oldest item first
+
+
+@dataclass(frozen=True)
+class LedgerView:
+    product: ProductConfig
+    as_of: datetime
+    ledger: pd.DataFrame  # experiment_ledger
+    counts: dict[str, int]  # outcome -> items, every outcome listed
+    groups: list[SprintGroup]  # newest sprint first, items in no sprint last
+
+
+@cached_view("ledger")
+def build_ledger(store: Store, product: ProductConfig, *, as_of: datetime) -> LedgerView:
+    """The ledger grouped by the sprint each item is in, as the Ledger page shows it."""
+    ledger = experiment_ledger(store, product, as_of=as_of)
+    counts = {o: int((ledger["outcome"] == o).sum()) for o in OUTCOMES}
+    sprints = queries.sprints(store, product.key).drop_duplicates("external_id", keep="last")
+    known = sprints.set_index("external_id")
+    groups: list[SprintGroup] = []
+    for sprint, rows in ledger.groupby(ledger["sprint"].fillna(""), sort=False):
+        sid = str(sprint) or None
+        if sid is not None and sid in known.index:
+            row = known.loc[sid]
+            groups.append(SprintGroup(sid, str(row["name"]), _ts(row["start"]),
+                                      _ts(row["end"]), rows.reset_index(drop=True)))
+        else:
+            groups.append(SprintGroup(sid, sid or NO_SPRINT, None, None,
+                                      rows.reset_index(drop=True)))
+    epoch = pd.Timestamp(_EPOCH)
+    groups.sort(key=lambda g: (g.sprint is None, -(g.start or epoch).value, g.name))
+    return LedgerView(product, as_of, ledger, counts, groups)
+
+
+def _ts(value: object) -> pd.Timestamp | None:
+    return None if value is None or pd.isna(value) else pd.Timestamp(value)  # type: ignore[arg-type]

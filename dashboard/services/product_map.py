@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import pandas as pd
+
 from config.schema import (
     DataQualityObjective,
     DriftObjective,
@@ -20,6 +22,7 @@ from config.schema import (
 )
 from dashboard.cache import cached_view
 from dashboard.figures.product_map import map_elements, node_counts
+from dashboard.services.ledger import ledger_with_runs
 from dashboard.services.overview import HealthRow, health_rows
 from kpis.backlog import alert_items, open_items_by_epic, work_items
 from kpis.health import Status, product_status
@@ -55,6 +58,17 @@ def _statuses(product: ProductConfig, rows: list[HealthRow]) -> dict[tuple[str, 
     return {k: product_status(v) for k, v in out.items()}
 
 
+def map_runs(ledger: pd.DataFrame, runs: pd.DataFrame, versions: pd.DataFrame
+             ) -> pd.DataFrame:
+    """The linked runs worth a node: each item's best run and every counted run that
+    produced a registered version (a sweep of 200 trials would bury the map otherwise)."""
+    best = set(zip(ledger["key"], ledger["best_run"], strict=True))
+    registered = set(versions["run_id"].dropna())
+    keep = [(key, run) in best or (not late and run in registered)
+            for key, run, late in zip(runs["key"], runs["run_id"], runs["late"], strict=True)]
+    return runs.loc[keep].reset_index(drop=True)
+
+
 @dataclass(frozen=True)
 class ProductMap:
     elements: list[dict[str, Any]]  # Cytoscape nodes and edges
@@ -68,13 +82,16 @@ def build_map(store: Store, product: ProductConfig, *, as_of: datetime) -> Produ
     kpis = catalog["name"].unique().tolist()
     pipelines = queries.pipeline_runs(store, product.key)["pipeline"].unique().tolist()
     items = queries.backlog_items(store, product.key)
+    ledger, runs = ledger_with_runs(store, product, as_of=as_of)
+    versions = queries.model_versions(store, product.key)
     elements = map_elements(
         product.key, product.name,
-        versions=queries.model_versions(store, product.key),
+        versions=versions,
         reports=queries.drift_reports(store, product.key),
         pipelines=pipelines, kpis=kpis,
         epics=open_items_by_epic(items), alert_items=alert_items(work_items(items)),
         statuses=_statuses(product, rows),
         product_status=product_status([r.result for r in rows]),
+        experiments=ledger, experiment_runs=map_runs(ledger, runs, versions),
     )
     return ProductMap(elements, node_counts(elements))

@@ -27,7 +27,8 @@ import pytest
 from world import small
 
 from config.experiments import ExperimentLink
-from dashboard.services.ledger import LEDGER_COLUMNS, experiment_ledger
+from dashboard.services.ledger import LEDGER_COLUMNS, build_ledger, experiment_ledger
+from dashboard.services.product_map import build_map
 from store import records as r
 from store.db import Store
 from store.writer import write_records
@@ -115,6 +116,8 @@ def test_ledger(store: Store) -> None:
         check(ledger)
     _as_of_before_the_close(store)
     _no_experiments(store)
+    _product_map(store)
+    _grouped_by_sprint(store)
 
 
 def _items(ledger: pd.DataFrame) -> None:
@@ -199,3 +202,29 @@ def _no_experiments(store: Store) -> None:
         update={"backlog": PRODUCT.backlog.model_copy(update={"item_kinds": kinds})})
     frame = experiment_ledger(store, product, as_of=small.AS_OF)
     assert frame.empty and list(frame.columns) == LEDGER_COLUMNS
+
+
+def _product_map(store: Store) -> None:
+    drawn = build_map(store, PRODUCT, as_of=small.AS_OF)
+    nodes = {e["data"]["id"]: e["data"] for e in drawn.elements if "source" not in e["data"]}
+    edges = {(e["data"]["source"], e["data"]["target"], e["data"]["label"])
+             for e in drawn.elements if "source" in e["data"]}
+    assert drawn.counts["experiment"] == 5
+    assert nodes["experiment:SHOP-10"]["label"] == "SHOP-10: supported"
+    assert nodes["experiment:SHOP-10"]["href"] == "/ledger?product=shop"
+    # each item's best run (SHOP-12's provisional e12 too); SHOP-14 has none; r3 made v3
+    assert drawn.counts["run"] == 4
+    assert {(s, t) for s, t, label in edges if label == "tested by"} == {
+        ("experiment:SHOP-10", "run:e10a"), ("experiment:SHOP-11", "run:e11"),
+        ("experiment:SHOP-12", "run:e12"), ("experiment:SHOP-13", "run:r3")}
+    assert ("run:r3", "version:rec:3", "produced") in edges
+    assert ("product:shop", "experiment:SHOP-14", "investigates") in edges
+
+
+def _grouped_by_sprint(store: Store) -> None:
+    view = build_ledger(store, PRODUCT, as_of=small.AS_OF)
+    assert view.counts == {"supported": 1, "refuted": 1, "inconclusive": 2, "open": 1}
+    assert [(g.sprint, g.name, list(g.rows["key"])) for g in view.groups] == [
+        ("2", "Sprint 2", ["SHOP-10", "SHOP-11"]),
+        (None, "Not in a sprint", ["SHOP-12", "SHOP-13", "SHOP-14"])]
+    assert view.groups[0].start == at("2026-03-02T09:00")
