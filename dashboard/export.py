@@ -1,13 +1,14 @@
-"""PDF and PNG of a KPI page and of the sprint page, for a sprint review, made on the server.
+"""PDF and PNG of a KPI page, the sprint page and the sprint review, made on the server.
 
-`GET /export/kpi/<slug>.pdf|.png[?end=]` and `GET /export/sprint.pdf|.png?product=&sprint=`
-render the page in the system Chromium (Playwright, `executable_path=/usr/bin/chromium`,
-never a downloaded browser), exactly as the person asking sees it: the browser carries
-their session cookie, so every request it makes passes the same guard with the same
-principal, and the guard lets an export through only to those who may open its page
-(`dashboard.auth.guard`). It loads the page from this server on 127.0.0.1 and every other
-request is aborted, so an export works offline and reaches nothing else. It prints with
-the print stylesheet (`assets/print.css`: no navigation, no panels).
+`GET /export/kpi/<slug>.pdf|.png[?end=]`, `GET /export/sprint.pdf|.png?product=&sprint=`
+and `GET /export/review.pdf|.png?product=&sprint=` render the page in the system Chromium
+(Playwright, `executable_path=/usr/bin/chromium`, never a downloaded browser), exactly as
+the person asking sees it: the browser carries their session cookie, so every request it
+makes passes the same guard with the same principal, and the guard lets an export through
+only to those who may open its page (`dashboard.auth.guard`). It loads the page from this
+server on 127.0.0.1 and every other request is aborted, so an export works offline and
+reaches nothing else. It prints with the print stylesheet (`assets/print.css`: no
+navigation, no panels).
 
 The server answers its own browser while the export waits, so it must serve requests
 concurrently: `dspo serve` does (threads); under gunicorn give it two workers or threads.
@@ -63,6 +64,12 @@ def register_exports(server: flask.Flask) -> None:
         name = "sprint-" + "-".join(flask.request.args.get(k, "") for k in ("product", "sprint"))
         return _export(f"/sprint{_query(SPRINT_KEYS)}", kind, name.strip("-"),
                        "#sprint-burndown, [data-testid=empty-state]")
+
+    @server.get("/export/review.<any(pdf, png):kind>")
+    def export_review(kind: str) -> flask.Response:
+        name = "review-" + "-".join(flask.request.args.get(k, "") for k in ("product", "sprint"))
+        return _export(f"/review{_query(SPRINT_KEYS)}", kind, name.strip("-"),
+                       "#review-delivered-chart, [data-testid=empty-state]")
 
 
 def _query(keys: tuple[str, ...]) -> str:

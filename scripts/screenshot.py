@@ -2,7 +2,8 @@
 
 Usage: .venv/bin/python scripts/screenshot.py --out docs [--demo-dir .dspo/demo]
 Writes docs/<page>.png for each page (churn product), docs/overview-demand.png, the
-demo's KPI page (docs/kpi-page.png) and its PDF export (docs/kpi-page.pdf).
+demo's KPI page (docs/kpi-page.png) and its PDF export (docs/kpi-page.pdf), and the
+sprint review pack's PDF (docs/review-pack.pdf).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ SHOTS = {
     "overview-demand.png": ("/?product=demand", "#overview-sources"),
     "alerts.png": ("/alerts?product=churn", "#alerts-active"),
     "sprint.png": ("/sprint?product=churn", "#sprint-burndown .js-plotly-plot"),
+    "review.png": ("/review?product=churn", "#review-delivered-chart .js-plotly-plot"),
     "flow.png": ("/flow?product=churn", "#flow-cfd .js-plotly-plot"),
     "models.png": ("/models?product=churn", "#models-history .js-plotly-plot"),
     "data.png": ("/data?product=churn", "#data-drift-share .js-plotly-plot"),
@@ -35,7 +37,8 @@ SHOTS = {
     "kpi-page.png": ("/kpi/churn", "#kpi-page .js-plotly-plot"),
 }
 # file name -> the server's own export (dashboard/export.py), as a PO downloads it
-EXPORTS = {"kpi-page.pdf": "/export/kpi/churn.pdf"}
+EXPORTS = {"kpi-page.pdf": "/export/kpi/churn.pdf",
+           "review-pack.pdf": "/export/review.pdf?product=churn"}
 
 
 def main() -> None:

@@ -42,6 +42,7 @@ from store import queries
 from store.db import Store
 from store.records import SeriesKind
 from store.signals import signal_frame
+from store.sprint_figures import valid_sprint_figures
 
 USAGE_LOOKBACK = timedelta(days=15)
 """How far before the start and the close a usage KPI's latest value is looked for."""
@@ -99,7 +100,8 @@ def build_review(store: Store, product: ProductConfig, sprint: str | None, *,
     sprints = queries.sprints(store, key)
     items = queries.backlog_items(store, key)
     events = queries.item_events(store, key)
-    velocity = sprint_velocity(sprints, items, events, as_of=as_of)
+    velocity = sprint_velocity(sprints, items, events, as_of=as_of,
+                               stored=valid_sprint_figures(store, key))
     closed = velocity.loc[velocity["state"] == CLOSED].reset_index(drop=True)
     chosen = chosen_sprint(closed, sprint)
     if chosen is None:

@@ -63,6 +63,7 @@ ROUTES: dict[Rule, str] = {
     # POs of the product: a report by its source's product, the sprint page's export
     ("GET", "/reports/<source>/<path:name>"): "po",
     ("GET", "/export/sprint.<any(pdf, png):kind>"): "po",
+    ("GET", "/export/review.<any(pdf, png):kind>"): "po",
     # the push API: a bearer token per push source, no cookie
     ("POST", "/api/v1/sources/<source>/pipeline-runs"): "bearer",
     ("POST", "/api/v1/sources/<source>/deployments"): "bearer",
@@ -78,8 +79,9 @@ ROUTES: dict[Rule, str] = {
 }
 
 PAGES = {"/": "po", "/alerts": "po", "/sprint": "po", "/flow": "po", "/models": "po",
-         "/data": "po", "/pipelines": "po", "/usage": "po", "/dora": "po", "/map": "po",
-         "/sources": "po", "/admin": "admin", "/kpi": "shell", "/kpi/<slug>": "stakeholder"}
+         "/review": "po", "/data": "po", "/pipelines": "po", "/usage": "po", "/dora": "po",
+         "/map": "po", "/sources": "po", "/admin": "admin", "/kpi": "shell",
+         "/kpi/<slug>": "stakeholder"}
 """Every registered page (by path template) -> its audience."""
 
 CALLBACKS = {
@@ -179,6 +181,7 @@ def sample(rule: str) -> str:
                                          f"{hostile.REPORT_NAME}",
         "/export/kpi/<slug>.<any(pdf, png):kind>": "/export/kpi/shop-review.pdf",
         "/export/sprint.<any(pdf, png):kind>": "/export/sprint.pdf?product=shop",
+        "/export/review.<any(pdf, png):kind>": "/export/review.pdf?product=shop",
         "/api/v1/<path:rest>": "/api/v1/x",
     }
     return concrete.get(rule, rule.replace("<source>", "shop-push"))
@@ -321,6 +324,8 @@ def test_a_po_editing_the_product_in_the_url_is_refused(app: HostileApp,
         assert router(ana, path, "?product=shop").status_code == 200, path
     assert ana.get(f"/export/sprint.pdf?product={other}").status_code == 403
     assert ana.get("/export/sprint.pdf?product=shop").status_code == 200
+    assert ana.get(f"/export/review.pdf?product={other}").status_code == 403
+    assert ana.get("/export/review.pdf?product=shop").status_code == 200
     assert ana.get(app.world.other_report_url).status_code == 403
     assert ana.get(app.world.report_url).status_code == 200
     assert clients["bo"].get(app.world.other_report_url).status_code == 200
