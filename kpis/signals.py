@@ -76,6 +76,32 @@ def aggregate(values: np.ndarray, how: str) -> float | None:
     return float(ops[how](finite))
 
 
+def aggregate_rolled_up(rows: pd.DataFrame, how: str) -> float | None:
+    """`aggregate` of the values that rows [n, total, lo, hi] stand for: raw points (n 1,
+    or 0 when NaN) and hours rolled up by the store (`store/windows.py`); mean, sum, count,
+    min and max only, the aggregations a count, a sum and extremes give exactly."""
+    n = int(rows["n"].sum())
+    if how == "count":
+        return float(n)
+    if n == 0:
+        return None
+    if how == "mean":
+        return float(rows["total"].sum()) / n
+    if how == "sum":
+        return float(rows["total"].sum())
+    if how in ("min", "max"):
+        return float(rows["lo"].min() if how == "min" else rows["hi"].max())
+    raise ValueError(f"{how} cannot be computed from rollups")
+
+
+def _measured(rows: pd.DataFrame, value: str, how: str) -> tuple[float | None, int]:
+    """The window's aggregate and how many values (not NaN) it was taken over."""
+    if "n" in rows.columns:  # a frame of raw points and rolled-up hours
+        return aggregate_rolled_up(rows, how), int(rows["n"].sum())
+    values = rows[value].to_numpy(dtype=float)
+    return aggregate(values, how), int(np.count_nonzero(~np.isnan(values)))
+
+
 def _window_rows(frame: pd.DataFrame, ts: str, at: pd.Timestamp,
                  window: timedelta | None) -> pd.DataFrame:
     """Rows with `ts` in (at - window, at] (or at or before `at` with no window), oldest
@@ -114,7 +140,7 @@ def _aggregated(signal: AggregatedSignal, frame: pd.DataFrame, value: str, ts: s
     if window is not None:
         at = _anchor(frame, ts, at)
     rows = _window_rows(frame, ts, at, window)
-    result = aggregate(rows[value].to_numpy(dtype=float), how) if len(rows) else None
+    result, count = _measured(rows, value, how) if len(rows) else (None, 0)
     if how == "count" and result is None:
         result = 0.0
     if result is None:
@@ -123,7 +149,7 @@ def _aggregated(signal: AggregatedSignal, frame: pd.DataFrame, value: str, ts: s
     last = rows.iloc[-1]
     when = pd.Timestamp(last[ts])
     detail = (f"{result:.4g} at {_fmt(when)}" if how == "last"
-              else f"{result:.4g}, {_over(window, how, at)} ({len(rows)} values)")
+              else f"{result:.4g}, {_over(window, how, at)} ({count} values)")
     extra = evidence(last) if evidence else {}
     return Reading(labels, result, when.to_pydatetime(), detail,
                    {"observed_at": when, **({"window": format_duration(window)} if window

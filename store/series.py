@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from store import rollup_reads
 from store import schema as s
 from store.db import Store
 from store.frames import frame, read
@@ -134,6 +135,38 @@ def _downsampled(session: Session, series_id: int, lo: datetime, hi: datetime,
     return [(ts, value, step, series_id) for ts, value, step in found]
 
 
+def _extremes(session: Session, sid: int, lo: datetime, hi: datetime, start: datetime | None,
+              end: datetime | None, max_points: int) -> list[tuple[Any, ...]]:
+    """`_downsampled`, but from hour or day rollups when its buckets would be that wide:
+    the whole rollup buckets of the range, plus the min and max of the raw points in the
+    part of an hour (or day) at each end of the range that a rollup would overstep."""
+    grain = rollup_reads.chart_grain(lo, hi, max_points)
+    if grain is not None:
+        first, stop = rollup_reads.whole_buckets(lo, hi, start, end, grain)
+        if first < stop:
+            rows = rollup_reads.extremes(session, sid, grain, first, stop, max_points // 2 - 2)
+            if lo < first:
+                rows += _downsampled(session, sid, lo, first - rollup_reads.US, 2)
+            if stop <= hi:
+                rows += _downsampled(session, sid, stop, hi, 2)
+            return rows
+    return _downsampled(session, sid, lo, hi, max_points)
+
+
+def _chart(session: Session, sid: int, start: datetime | None, end: datetime | None,
+           max_points: int) -> tuple[list[tuple[Any, ...]], bool]:
+    """A chart's rows of one series when it needs more than its raw points: the days
+    retention pruned (from day rollups) and, over the budget left, the extremes of each
+    bucket; ([], False) when its raw points in the range are the answer."""
+    old, _ = rollup_reads.pruned_rows(session, sid, start, end, max_points)
+    budget = max(2, max_points - len(old))
+    over = _over_budget(session, [sid], start, end, budget)
+    if not over:
+        return old, False
+    _, lo, hi = over[0]
+    return old + _extremes(session, sid, lo, hi, start, end, budget), True
+
+
 def _over_budget(session: Session, ids: list[int], start: datetime | None,
                  end: datetime | None, max_points: int) -> list[tuple[int, datetime, datetime]]:
     """(series id, first ts, last ts) in the range of each series with more than
@@ -200,11 +233,12 @@ def series_points(
     with store.session() as session:
         matched = _matching_series(session, product, str(kind), name, labels)
         ids = list(matched)
-        if ids and max_points is not None:
-            for sid, lo, hi in _over_budget(session, list(ids), start, end, max_points):
-                rows += _downsampled(session, sid, lo, hi, max_points)
+        for sid in list(ids) if max_points is not None else []:
+            found, whole = _chart(session, sid, start, end, max_points or 0)
+            rows += found
+            downsampled |= bool(found)
+            if whole:
                 ids.remove(sid)
-                downsampled = True
         parts = [frame(rows, POINT_COLUMNS, ["ts"], POINT_DTYPES)]
         if ids:
             parts.append(_raw_frame(session, ids, start, end))
@@ -357,12 +391,12 @@ def model_metric_points(
         rows: list[tuple[Any, ...]] = []
         raw_ids = list(series_runs)
         downsampled = False
-        if raw_ids and max_points is not None:
-            for sid, lo, hi in _over_budget(session, list(raw_ids), start, end, max_points):
-                picked = _downsampled(session, sid, lo, hi, max_points)
-                rows += [(ts, v, st, series_runs[sid]) for ts, v, st, _ in picked]
+        for sid in list(raw_ids) if max_points is not None else []:
+            picked, whole = _chart(session, sid, start, end, max_points or 0)
+            rows += [(ts, v, st, series_runs[sid]) for ts, v, st, _ in picked]
+            downsampled |= bool(picked)
+            if whole:
                 raw_ids.remove(sid)
-                downsampled = True
         parts = [frame(rows, RUN_POINT_COLUMNS, ["ts"], RUN_POINT_DTYPES)]
         if raw_ids:
             raw = _raw_frame(session, raw_ids, start, end)

@@ -28,7 +28,7 @@ from config.signals import (
     UsageSignal,
     window_and_aggregation,
 )
-from store import queries
+from store import queries, windows
 from store.db import Store
 from store.records import SeriesKind
 
@@ -69,13 +69,27 @@ def signal_frame(store: Store, product: str, signal: Signal, *, as_of: datetime,
                                          since=as_of - FRESHNESS_LOOKBACK - history)
         case UsageSignal():
             start = _since(signal, as_of, history)
+            lower = start - SLACK if start else None
+            window = _rolled_up_window(signal, instants)
+            if window is not None and instants is not None:
+                return windows.series_windowed(store, product, SeriesKind.USAGE, signal.kpi,
+                                               start=lower, end=as_of, window=window,
+                                               instants=[*instants, as_of])
             return queries.series_points(store, product, SeriesKind.USAGE, signal.kpi,
-                                         start=start - SLACK if start else None, end=as_of)
+                                         start=lower, end=as_of)
         case UsageChangeSignal():
             return queries.series_points(store, product, SeriesKind.USAGE, signal.kpi,
                                          start=as_of - 2 * signal.window - history - SLACK,
                                          end=as_of)
     raise TypeError(f"unknown signal {type(signal).__name__}")
+
+
+def _rolled_up_window(signal: ModelMetricSignal | UsageSignal,
+                      instants: Sequence[datetime] | None) -> timedelta | None:
+    """The signal's window when its readings at `instants` can come from hour rollups
+    (a windowed mean, sum, count, min or max: `store/windows.py`), else None."""
+    window, how = window_and_aggregation(signal)
+    return window if instants is not None and how in windows.ROLLED_UP else None
 
 
 def _since(signal: ModelMetricSignal | DriftSignal | DataQualitySignal | UsageSignal,
@@ -100,7 +114,12 @@ def _model_metric(store: Store, product: str, s: ModelMetricSignal, since: datet
     if version is None:
         return EMPTY_POINTS.copy()
     points = None
-    if instants is not None and window_and_aggregation(s) == (None, "last"):
+    window = _rolled_up_window(s, instants)
+    if window is not None and instants is not None:
+        points = windows.model_metric_windowed(store, product, s.model, version, s.metric,
+                                               since=since, end=as_of, window=window,
+                                               instants=[*instants, as_of])
+    elif instants is not None and window_and_aggregation(s) == (None, "last"):
         points = queries.model_metric_latest(store, product, s.model, version, s.metric,
                                              [*instants, as_of])
         if points["value"].isna().any():  # 'last' skips a NaN for an older value: read all

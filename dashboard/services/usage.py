@@ -64,7 +64,8 @@ def build_usage(store: Store, product: ProductConfig, *, start: datetime,
         objective = objectives.get(name)
         judged = None
         if objective is not None:
-            frame = signal_frame(store, product.key, objective, as_of=as_of)
+            frame = signal_frame(store, product.key, objective, as_of=as_of,
+                                 instants=[as_of])  # read at as_of only: rollups serve it
             judged = evaluate_objective(objective, frame, as_of=as_of)
         kpi = usage_kpi(name, recent if len(recent) else chart, as_of=as_of,
                         objective=objective, judged=judged)

@@ -6,13 +6,14 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
+import pandas as pd
 import pytest
 from sqlalchemy import text
 
 from config.schema import StoreConfig
 from dspo.retention import prune, rebuild
+from store import queries, rollups
 from store import records as r
-from store import rollups
 from store.db import Store
 from store.writer import write_records
 
@@ -130,3 +131,47 @@ def test_prune_deletes_old_raw_points_of_rolled_up_days_only(store: Store) -> No
     assert [row[:4] for row in _rollups(store)][:2] == [("day", "02 00:00", 5, 23.5),
                                                         ("day", "03 00:00", 1, 32.0)]
     assert prune(store, StoreConfig()).before is None  # no retention: nothing to do
+
+
+def _chart(store: Store, **kw: object) -> list[tuple[float, float]]:
+    """(hours since T0, value) of a chart read of dau."""
+    df = queries.series_points(store, "p", r.SeriesKind.USAGE, "dau", **kw)  # type: ignore[arg-type]
+    return [((ts - pd.Timestamp(T0)) / H, v) for ts, v in zip(df["ts"], df["value"],
+                                                              strict=True)]
+
+
+def test_a_long_chart_takes_extremes_from_hour_rollups(store: Store) -> None:
+    """Points every 10 minutes for 4 days, value i at T0 + 10i min (hour h holds 6h to
+    6h+5). 20 points over 4 days is a 9.6 h raw bucket: hour rollups, 8 chart buckets of
+    ceil(96 / 8) = 12 hours; bucket k's min is 72k (the start of hour 12k), its max
+    72k + 71 (drawn at the start of hour 12k + 11)."""
+    _write(store, _points([(i * 10 * M, float(i)) for i in range(576)]))
+    assert _chart(store, max_points=20) == [
+        p for k in range(8) for p in ((12.0 * k, 72.0 * k), (12.0 * k + 11, 72.0 * k + 71))]
+    # a range cut inside hours: 00:30 to 53:15. Hours 1 to 52 are whole: 52 hours in 8
+    # buckets of ceil(52 / 8) = 7 (1-7, 8-14, ..., 50-52); the part hours at each end come
+    # raw: 00:30-00:50 (3 to 5) and 53:00-53:10 (318, 319)
+    got = _chart(store, start=T0 + 30 * M, end=T0 + timedelta(hours=53, minutes=15),
+                 max_points=20)
+    whole = [p for k in range(8) for p in ((1.0 + 7 * k, 6.0 * (1 + 7 * k)),
+                                          (min(7.0 + 7 * k, 52), 6 * min(7 + 7 * k, 52) + 5))]
+    assert got == [(0.5, 3.0), (5 / 6, 5.0), *whole, (53.0, 318.0), (53 + 1 / 6, 319.0)]
+
+
+def test_a_chart_over_pruned_days_shows_them_from_day_rollups(store: Store) -> None:
+    """Day d (0..9) has d at 00:00 and 10 + d at 12:00. Retention 3d at day 10 12:00 cuts
+    at day 7: days 0..6 lose their raw points; the chart shows each of them as its min and
+    max at the day's start, days 7..9 as they were."""
+    _write(store, _points([(timedelta(days=d, hours=h), float(d + (10 if h else 0)))
+                           for d in range(10) for h in (0, 12)]))
+    settings = StoreConfig.model_validate({"retention": {"raw_points": "3d"}})
+    assert prune(store, settings, now=T0 + timedelta(days=10, hours=12)).points == 14
+    pruned = [(24.0 * d, float(v)) for d in range(7) for v in (d, 10 + d)]
+    raw = [(24.0 * d + h, float(d + (10 if h else 0))) for d in range(7, 10) for h in (0, 12)]
+    assert _chart(store, max_points=2000) == pruned + raw
+    # a range inside the pruned days: [day 2, day 5 00:00] holds days 2 to 4 whole; a day
+    # only partly in the range (day 1 from 12:00) is left out
+    assert _chart(store, start=T0 + timedelta(days=2), end=T0 + timedelta(days=5),
+                  max_points=2000) == pruned[4:10]
+    assert _chart(store, start=T0 + timedelta(days=1, hours=12), end=T0 + timedelta(days=3),
+                  max_points=2000) == pruned[4:6]
