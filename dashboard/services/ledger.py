@@ -247,12 +247,14 @@ class LedgerView:
     ledger: pd.DataFrame  # experiment_ledger
     counts: dict[str, int]  # outcome -> items, every outcome listed
     groups: list[SprintGroup]  # newest sprint first, items in no sprint last
+    run_names: dict[str, str]  # run id -> its name in MLflow, for the linked runs
 
 
 @cached_view("ledger")
 def build_ledger(store: Store, product: ProductConfig, *, as_of: datetime) -> LedgerView:
     """The ledger grouped by the sprint each item is in, as the Ledger page shows it."""
-    ledger = experiment_ledger(store, product, as_of=as_of)
+    ledger, runs = ledger_with_runs(store, product, as_of=as_of)
+    names = {str(r): str(n) for r, n in zip(runs["run_id"], runs["name"], strict=True) if n}
     counts = {o: int((ledger["outcome"] == o).sum()) for o in OUTCOMES}
     sprints = queries.sprints(store, product.key).drop_duplicates("external_id", keep="last")
     known = sprints.set_index("external_id")
@@ -268,7 +270,7 @@ def build_ledger(store: Store, product: ProductConfig, *, as_of: datetime) -> Le
                                       rows.reset_index(drop=True)))
     epoch = pd.Timestamp(_EPOCH)
     groups.sort(key=lambda g: (g.sprint is None, -(g.start or epoch).value, g.name))
-    return LedgerView(product, as_of, ledger, counts, groups)
+    return LedgerView(product, as_of, ledger, counts, groups, names)
 
 
 def _ts(value: object) -> pd.Timestamp | None:

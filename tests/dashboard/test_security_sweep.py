@@ -80,7 +80,7 @@ ROUTES: dict[Rule, str] = {
 
 PAGES = {"/": "po", "/alerts": "po", "/sprint": "po", "/flow": "po", "/models": "po",
          "/review": "po", "/data": "po", "/pipelines": "po", "/usage": "po", "/dora": "po",
-         "/map": "po", "/sources": "po", "/admin": "admin", "/kpi": "shell",
+         "/map": "po", "/sources": "po", "/ledger": "po", "/admin": "admin", "/kpi": "shell",
          "/kpi/<slug>": "stakeholder"}
 """Every registered page (by path template) -> its audience."""
 
