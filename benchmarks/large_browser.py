@@ -61,7 +61,8 @@ BENCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"
 TIMEOUT = 60.0
 """Seconds a simulated user waits for an answer before counting it an error."""
 PAGES = ("/", "/sprint", "/flow", "/models", "/data", "/pipelines", "/usage", "/dora",
-         "/map", "/alerts", "/sources", "/kpi", f"/kpi/{SLUG}", "/admin")
+         "/map", "/ledger", "/review", "/alerts", "/sources", "/kpi", f"/kpi/{SLUG}",
+         "/admin")
 DRAWN = """() => {
   const content = document.getElementById('_pages_content');
   if (!content || !content.children.length) return null;
