@@ -60,6 +60,7 @@ benchmark: install-dev
 	$(BIN)/python benchmarks/large_pages.py
 	$(BIN)/python benchmarks/large_browser.py
 	$(BIN)/python benchmarks/large_browser.py --load
+	$(BIN)/python benchmarks/mlflow_collect.py
 
 clean:
 	rm -rf $(VENV) .dspo
