@@ -113,3 +113,81 @@ def duration_chart(durations: pd.DataFrame) -> go.Figure:
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
     )
     return fig
+
+
+def bucket_label(size: timedelta) -> str:
+    """'hour', '6 hours', 'day', 'week', '28 days': how the captions name a bucket."""
+    names = {timedelta(hours=1): "hour", timedelta(days=1): "day", timedelta(days=7): "week"}
+    if size in names:
+        return names[size]
+    hours = size / timedelta(hours=1)
+    return f"{hours:g} hours" if hours < 24 else f"{size.days} days"
+
+
+def runs_timeline_buckets(buckets: pd.DataFrame, shown: pd.DataFrame, size: timedelta,
+                          as_of: datetime, start: datetime) -> go.Figure:
+    """A long range's runs (`kpis.run_buckets`): one mark per pipeline and bucket, red where
+    a run of it failed, with its counts and durations on hover; the runs that did not
+    succeed as ticks of their state's colour, one per run. The whole range is shown."""
+    fig = go.Figure()
+    label = bucket_label(size)
+    for name, failed, colour in (("all succeeded", False, STATE_COLOURS["success"]),
+                                 ("with failures", True, STATE_COLOURS["failed"])):
+        marks = buckets[(buckets["failed"] > 0) == failed]
+        if marks.empty:
+            continue
+        custom = marks[["runs", "failed"]].assign(
+            median=marks["median_s"] / 60, longest=marks["longest_s"] / 60).to_numpy()
+        fig.add_scatter(
+            name=f"{label}: {name}", x=naive_utc(marks["bucket"]), y=marks["pipeline"],
+            mode="markers", customdata=custom,
+            marker={"symbol": "square", "size": 9, "color": colour, "opacity": 0.55},
+            hovertemplate="%{y} · " + label + " from %{x|%d %b %H:%M} UTC<br>%{customdata[0]}"
+            " runs, %{customdata[1]} failed<br>median %{customdata[2]:.1f} min, longest "
+            "%{customdata[3]:.1f} min<extra></extra>",
+        )
+    for state, colour in STATE_COLOURS.items():
+        runs = shown[shown["state"] == state]
+        if runs.empty:
+            continue
+        fig.add_scatter(
+            name=state, x=naive_utc(runs["start"]), y=runs["pipeline"], mode="markers",
+            marker={"symbol": "line-ns-open", "size": 18, "color": colour,
+                    "line": {"width": 2, "color": colour}},
+            customdata=runs[["run_id"]].assign(minutes=runs["duration_s"] / 60).to_numpy(),
+            hovertemplate="%{y} · " + state + "<br>started %{x|%d %b %H:%M} UTC<br>"
+            "%{customdata[1]:.1f} min<br>run %{customdata[0]}<extra></extra>",
+        )
+    rows = buckets["pipeline"].nunique() if len(buckets) else 1
+    fig.update_layout(
+        height=90 + 45 * rows, margin={**MARGINS, "l": 120, "t": 30},
+        plot_bgcolor="#fff", paper_bgcolor="#fff",
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        xaxis={"type": "date", "range": [_naive(start), _naive(as_of)]},
+        yaxis={"type": "category"},
+    )
+    return fig
+
+
+def duration_chart_buckets(buckets: pd.DataFrame, size: timedelta) -> go.Figure:
+    """A long range's durations (`kpis.run_buckets.duration_buckets`): the longest
+    successful run of each bucket as dots, the rolling median at its last run as a line."""
+    fig = go.Figure()
+    label = bucket_label(size)
+    for i, (name, rows) in enumerate(buckets.groupby("pipeline", sort=True)):
+        x = naive_utc(rows["bucket"])
+        colour = PIPELINE_COLOURS[i % len(PIPELINE_COLOURS)]
+        fig.add_scatter(name=f"{name} longest run per {label}", x=x, y=rows["longest_s"] / 60,
+                        mode="markers", marker={"size": 4, "opacity": 0.5, "color": colour},
+                        customdata=rows[["runs"]].to_numpy(),
+                        hovertemplate="%{x|%d %b %H:%M}: longest %{y:.1f} min of "
+                        "%{customdata[0]} runs<extra></extra>")
+        fig.add_scatter(name=f"{name} rolling median", x=x, y=rows["rolling_median_s"] / 60,
+                        mode="lines", line={"width": 2, "color": colour},
+                        hovertemplate="median %{y:.1f} min<extra></extra>")
+    fig.update_layout(
+        height=260, margin={**MARGINS, "t": 30}, plot_bgcolor="#fff", paper_bgcolor="#fff",
+        yaxis={"title": "minutes", "rangemode": "tozero"},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+    )
+    return fig

@@ -15,7 +15,14 @@ from dashboard.components.graphs import graph
 from dashboard.components.panels import card, empty_state, page_header, status_badge
 from dashboard.components.tables import Cell, Column, Row, data_table
 from dashboard.context import page_view
-from dashboard.figures.pipelines import duration_chart, runs_timeline, success_rate_chart
+from dashboard.figures.pipelines import (
+    bucket_label,
+    duration_chart,
+    duration_chart_buckets,
+    runs_timeline,
+    runs_timeline_buckets,
+    success_rate_chart,
+)
 from dashboard.services.pipelines import FailedRun, PipelinesView, build_pipelines
 from kpis.health import Status
 from kpis.pipelines import FAILED_TASK_STATES, task_label
@@ -35,11 +42,7 @@ def layout(product: str | None = None, start: str | None = None, end: str | None
         header,
         card("Reliability and freshness", [_table(view)], "pipelines-summary"),
         html.Div(className="mb-3"),
-        card("Runs", [
-            html.Div("Each tick is a run, coloured by state; the last 7 days are shown first "
-                     "(double-click the chart for the whole range).", className="kpi-caption"),
-            graph(runs_timeline(view.timeline, view.as_of, view.start)),
-        ], "pipelines-timeline"),
+        card("Runs", _timeline(view), "pipelines-timeline"),
         html.Div(className="mb-3"),
         dbc.Row([
             dbc.Col(card("Success rate (trailing window, end of each day)",
@@ -59,9 +62,30 @@ def layout(product: str | None = None, start: str | None = None, end: str | None
     ])
 
 
+def _timeline(view: PipelinesView) -> list[Any]:
+    """One tick per run; past kpis.run_buckets.RAW_RUNS runs, one mark per bucket and the
+    runs that did not succeed one by one (a bounded number of points)."""
+    if view.bucket is None or view.shown is None:
+        return [html.Div("Each tick is a run, coloured by state; the last 7 days are shown "
+                         "first (double-click the chart for the whole range).",
+                         className="kpi-caption"),
+                graph(runs_timeline(view.timeline, view.as_of, view.start))]
+    label = bucket_label(view.bucket)
+    hidden = int((view.timeline["state"] != "success").sum()) - len(view.shown)
+    note = f" (the newest {len(view.shown)}; {hidden} more are in the counts)" if hidden else ""
+    return [html.Div(f"{len(view.timeline):,} runs in this range: each square is a {label} "
+                     "of a pipeline's runs (red: one failed; hover for counts and durations); "
+                     f"each tick a run that did not succeed{note}.", className="kpi-caption",
+                     **{"data-testid": "pipelines-timeline-caption"}),
+            graph(runs_timeline_buckets(view.run_buckets, view.shown, view.bucket,
+                                        view.as_of, view.start))]
+
+
 def _durations(view: PipelinesView) -> list[Any]:
     if view.durations.empty:
         return [html.P("No successful run in this date range.", className="text-muted")]
+    if view.bucket is not None:
+        return [graph(duration_chart_buckets(view.duration_buckets, view.bucket))]
     return [graph(duration_chart(view.durations))]
 
 

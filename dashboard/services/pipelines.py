@@ -3,11 +3,13 @@
 Reads every pipeline run of the product once (one row per run: small next to the point
 tables) because freshness needs the last success even when it lies before the date range,
 and the median interval needs the runs around it; the timeline and charts show the range.
+A range of more than `kpis.run_buckets.RAW_RUNS` runs is drawn per time bucket (with the
+runs that did not succeed one by one), so a long range ships a bounded number of points.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +26,15 @@ from kpis.pipelines import (
     recent_runs,
     run_timeline,
     success_rates,
+)
+from kpis.run_buckets import (
+    DURATION_BUCKET_COLUMNS,
+    RAW_RUNS,
+    RUN_BUCKET_COLUMNS,
+    bucket_size,
+    duration_buckets,
+    run_buckets,
+    shown_runs,
 )
 from kpis.signals import read_signal
 from store import queries
@@ -71,6 +82,12 @@ class PipelinesView:
     failed_run_tasks: pd.DataFrame  # store.queries.pipeline_tasks of those runs
     with_tasks: list[FailedRun]  # those of failed_runs whose tasks are known
     threshold: float | None  # the success-rate line: the objectives' one threshold, if one
+    bucket: timedelta | None = None  # set when the range has too many runs to draw each
+    run_buckets: pd.DataFrame = field(  # kpis.run_buckets.run_buckets of the timeline
+        default_factory=lambda: pd.DataFrame(columns=RUN_BUCKET_COLUMNS))
+    shown: pd.DataFrame | None = None  # with a bucket: the runs drawn one by one
+    duration_buckets: pd.DataFrame = field(  # kpis.run_buckets.duration_buckets
+        default_factory=lambda: pd.DataFrame(columns=DURATION_BUCKET_COLUMNS))
 
 
 def objective_for(product: ProductConfig, pipeline: str) -> PipelineSuccessObjective | None:
@@ -112,7 +129,19 @@ def build_pipelines(store: Store, product: ProductConfig, *, start: datetime,
         failed_runs=failed_runs,
         failed_run_tasks=failed_run_tasks,
         with_tasks=_with_tasks(failed_runs, failed_run_tasks), threshold=_threshold(rates),
+        **_bucketed(timeline, durations, len(names), begin, as_of),
     )
+
+
+def _bucketed(timeline: pd.DataFrame, durations: pd.DataFrame, pipelines: int,
+              begin: pd.Timestamp, as_of: datetime) -> dict[str, Any]:
+    """The bucketed charts' data when the range has more than RAW_RUNS runs, else none."""
+    if len(timeline) <= RAW_RUNS:
+        return {}
+    size = bucket_size(begin, as_of, pipelines)
+    return {"bucket": size, "run_buckets": run_buckets(timeline, start=begin, size=size),
+            "shown": shown_runs(timeline),
+            "duration_buckets": duration_buckets(durations, start=begin, size=size)}
 
 
 def _freshness(store: Store, product: ProductConfig, runs: pd.DataFrame,
