@@ -58,9 +58,9 @@ def _statements(dialect: str) -> list[str]:
     points = "r JOIN point p ON p.series_id = r.sid AND p.ts >= r.lo AND p.ts < r.hi"
     hours = ("r JOIN point_rollup h ON h.series_id = r.sid AND h.bucket >= r.lo "
              "AND h.bucket < r.hi")
-    delete = (f"{with_r}DELETE FROM point_rollup WHERE EXISTS (SELECT 1 FROM r WHERE "
-              "r.sid = point_rollup.series_id AND point_rollup.bucket >= r.lo "
-              "AND point_rollup.bucket < r.hi)")
+    delete = (f"{with_r}DELETE FROM point_rollup WHERE id IN (SELECT d.id FROM r JOIN "
+              "point_rollup d ON d.series_id = r.sid AND d.grain IN ('hour', 'day') "
+              "AND d.bucket >= r.lo AND d.bucket < r.hi)")  # ranges first: index searches
     last_hour = _HOUR[dialect].format(ts="g.last_ts")
     return [
         delete,
