@@ -223,8 +223,10 @@ def series_points(
     """Points of every matching series: [ts, value, step, series_id, labels].
 
     With `max_points`, a series with more points in the range is downsampled in SQL to the
-    minimum and maximum of each time bucket (at most `max_points` points per series);
-    `attrs["downsampled"]` says whether any series was.
+    minimum and maximum of each time bucket (at most `max_points` points per series), from
+    hour or day rollups when a bucket spans an hour or more; days whose raw points
+    retention deleted are drawn from their day rollups. `attrs["downsampled"]` says
+    whether any series was.
     """
     if max_points is not None and max_points < 2:
         raise ValueError("max_points must be at least 2 (a bucket keeps its min and max)")
