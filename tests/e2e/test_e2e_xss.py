@@ -34,6 +34,7 @@ PAGES: dict[str, tuple[str, ...]] = {
     f"/?{QUERY}": (hostile.PRODUCT_NAME, hostile.IMG, hostile.JS_URL),  # name, owner, text
     f"/alerts?{QUERY}": (hostile.HOSTILE_RULE,),
     f"/sprint?sprint=2&{QUERY}": (hostile.IMG,),  # an item title
+    f"/review?sprint=2&{QUERY}": (hostile.PRODUCT_NAME, hostile.SCRIPT),  # a usage KPI
     f"/flow?{QUERY}": hostile.PAYLOADS,  # the items' titles
     f"/models?metric={hostile.IMG}&{QUERY}": (hostile.IMG,),
     f"/data?dataset={hostile.HOSTILE_DATASET}&{QUERY}": hostile.PAYLOADS,  # its features
