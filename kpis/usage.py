@@ -67,18 +67,21 @@ def rolling_mean(points: pd.DataFrame, *, as_of: datetime, days: int = 7) -> pd.
 
 def usage_kpi(
     name: str, points: pd.DataFrame, *, as_of: datetime, objective: UsageObjective | None = None,
-    judged: ObjectiveResult | None = None,
+    judged: ObjectiveResult | None = None, latest: tuple[datetime, float] | None = None,
 ) -> UsageKpi:
     """The latest value, week over week and 7-day mean of `points`, and the objective's own
     verdict (`judged`: `kpis.health.evaluate_objective` on the objective's signal, e.g. the
     7-day mean, computed from `points` when not given), so the usage page shows the same
-    status as the overview."""
+    status as the overview.
+
+    `latest`: the newest (ts, value) at or before `as_of` when the caller read it apart (an
+    indexed latest-point query); `points` then need only reach back from it."""
     at = utc_timestamp(as_of)
     upto = points.loc[points["ts"] <= at] if not points.empty else points
-    latest = latest_value(upto)
-    value = None if latest is None else latest[1]
+    found = latest_value(upto) if latest is None else (pd.Timestamp(latest[0]), latest[1])
+    value = None if found is None else found[1]
     # weeks end at the newest value, as the objective's window does (`kpis.signals`)
-    end = at if latest is None else latest[0]
+    end = at if found is None else found[0]
     week = trend(upto, as_of=end, days=7)["value"].dropna()
     if judged is None and objective is not None:
         judged = evaluate_objective(objective, points, as_of=as_of)
@@ -86,7 +89,7 @@ def usage_kpi(
     return UsageKpi(
         name=name,
         latest=value,
-        latest_ts=None if latest is None else latest[0].to_pydatetime(),
+        latest_ts=None if found is None else found[0].to_pydatetime(),
         target=None if objective is None else objective.threshold,
         warning=None if objective is None else objective.warning,
         op=None if objective is None else objective.op,

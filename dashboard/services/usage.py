@@ -1,8 +1,10 @@
 """Everything the Usage page shows for one product, computed once per view.
 
 The chart's series comes over the date range with `max_points=2000` (it may come back
-downsampled to min/max buckets); the numbers come from full-resolution data: the raw
-points of the last KPI_LOOKBACK_DAYS for the latest value and the week over week, the
+downsampled to min/max buckets); the numbers come from full-resolution data: the latest
+value from the indexed latest-point query (`store.series.latest_point`: one `ORDER BY ts
+DESC LIMIT 1` per series), the raw points of the KPI_LOOKBACK_DAYS up to it for the week
+over week, the
 objective's own signal (`store.signals`, the reading every page and alert shares) for the
 judged value, and the raw series for the 7-day rolling mean, so downsampling changes how
 the values line looks, never a mean.
@@ -10,6 +12,7 @@ the values line looks, never a mean.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -58,9 +61,11 @@ def build_usage(store: Store, product: ProductConfig, *, start: datetime,
         chart = queries.series_points(store, product.key, SeriesKind.USAGE, name,
                                       start=start - timedelta(days=ROLLING_DAYS), end=as_of,
                                       max_points=MAX_POINTS)
+        latest = _latest(store, product.key, name, as_of)
+        last = as_of if latest is None else latest[0]
         recent = queries.series_points(store, product.key, SeriesKind.USAGE, name,
-                                       start=as_of - timedelta(days=KPI_LOOKBACK_DAYS),
-                                       end=as_of)
+                                       start=last - timedelta(days=KPI_LOOKBACK_DAYS),
+                                       end=last)
         objective = objectives.get(name)
         judged = None
         if objective is not None:
@@ -68,11 +73,23 @@ def build_usage(store: Store, product: ProductConfig, *, start: datetime,
                                  instants=[as_of])  # read at as_of only: rollups serve it
             judged = evaluate_objective(objective, frame, as_of=as_of)
         kpi = usage_kpi(name, recent if len(recent) else chart, as_of=as_of,
-                        objective=objective, judged=judged)
+                        objective=objective, judged=judged, latest=latest)
         shown = _with_rolling_mean(store, product.key, name, chart, start=start, as_of=as_of)
         rows.append(UsageRow(kpi, units.get(name, ""), shown,
                              bool(chart.attrs.get("downsampled"))))
     return UsageView(product=product, as_of=as_of, start=start, rows=rows)
+
+
+def _latest(store: Store, product: str, name: str, as_of: datetime
+            ) -> tuple[datetime, float] | None:
+    """The KPI's newest point if it is the latest as of `as_of`: the newest of all, when it
+    lies at or before `as_of` and is a number. A newer one (a page looking at the past) or
+    a NaN says nothing of the latest then: None, and the tile comes from the points read
+    up to `as_of`, as before."""
+    newest = queries.latest_point(store, product, SeriesKind.USAGE, name)
+    if newest is None or newest[0] > as_of or math.isnan(newest[1]):
+        return None
+    return newest
 
 
 def _with_rolling_mean(store: Store, product: str, name: str, chart: pd.DataFrame, *,

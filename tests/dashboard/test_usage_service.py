@@ -49,3 +49,30 @@ def test_the_rolling_mean_is_computed_on_every_raw_point(spiky: Store) -> None:
     downsampled_mean = row.chart.loc[row.chart["ts"] > row.chart["ts"].max()
                                      - timedelta(days=7), "value"].mean()
     assert downsampled_mean > 2 * (700 / 168)  # what a mean on the thinned trace would say
+
+
+def test_the_latest_tile_reads_the_indexed_latest_point(spiky: Store,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import dashboard.services.usage as usage
+
+    asked: list[str] = []
+    real = usage.queries.latest_point
+
+    def counted(store: Store, product: str, kind: object, name: str) -> object:
+        asked.append(name)
+        return real(store, product, kind, name)
+
+    monkeypatch.setattr(usage.queries, "latest_point", counted)
+    product = ProductConfig(key="p", name="P")
+    last = START + timedelta(hours=HOURS - 1)  # 30 Apr 23:00, a 0 (not the midnight hour)
+    later = build_usage(spiky, product, start=START, as_of=last + timedelta(days=3)).rows[0]
+    assert asked == ["calls"]
+    # the newest point, three days before the page's end: value 0 at 30 Apr 23:00; its
+    # week over week is that of the 7 days to it (7 spikes of 100 each week: 0%)
+    assert (later.kpi.latest, later.kpi.latest_ts) == (0.0, last)
+    assert later.kpi.week_over_week == 0.0
+    # a page looking at the past (as of 10 Jan 00:30): the newest point is after it, so
+    # the tile comes from the points up to then: 10 Jan 00:00, the midnight spike, 100
+    past = build_usage(spiky, product, start=START, as_of=START + timedelta(days=9, minutes=30))
+    assert (past.rows[0].kpi.latest, past.rows[0].kpi.latest_ts) == (
+        100.0, START + timedelta(days=9))
