@@ -62,8 +62,9 @@ class Criterion:
 
 
 def parse_criterion(text: str) -> Criterion:
-    """Parse a success criterion; ValueError says which part is wrong and why."""
-    text = text.strip()
+    """Parse a success criterion; ValueError says which part is wrong and why. A sentence's
+    final period is not part of it."""
+    text = text.strip().removesuffix(".").rstrip()
     if not text:
         raise ValueError("the criterion is empty")
     if len(text) > MAX_CRITERION:

@@ -44,6 +44,7 @@ def run(run_id: str, start: datetime = BEFORE, **metrics: float) -> RunResult:
     pytest.param("auc ≥ .9 and rmse≤1e-2", [Condition("auc", ">=", 0.9),
                                             Condition("rmse", "<=", 0.01)], id="unicode-ops"),
     pytest.param("val/auc >= Champion", [Condition("val/auc", ">=", None)], id="slash-metric"),
+    pytest.param("auc >= 0.85.", [Condition("auc", ">=", 0.85)], id="final-period"),
 ])
 def test_criterion_grammar(text: str, conditions: list[Condition]) -> None:
     assert list(parse_criterion(text).conditions) == conditions
