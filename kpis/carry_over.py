@@ -27,7 +27,7 @@ import pandas as pd
 
 from kpis._time import utc_timestamp
 from kpis.burndown import SprintScope
-from kpis.history import SPRINT, as_text
+from kpis.history import SPRINT, as_text, members_by_sprint
 from kpis.velocity import end_instant, stored_for
 
 CARRIED_COLUMNS = ["item_key", "points", "destination", "to_sprint", "moved"]
@@ -82,13 +82,22 @@ def carried_items(sprints: pd.DataFrame, items: pd.DataFrame, events: pd.DataFra
 
 def closed_carry_overs(sprints: pd.DataFrame, items: pd.DataFrame, events: pd.DataFrame,
                        at: pd.Timestamp) -> Iterator[tuple[str, pd.DataFrame]]:
-    """(sprint id, `_carried` frame) of every sprint closed by `at`, ordered by start."""
+    """(sprint id, `_carried` frame) of every sprint closed by `at`, ordered by start.
+
+    Each sprint is handed only the items ever in it (found for all sprints in one pass),
+    which `SprintScope` would keep anyway: the same frames, without a pass over the whole
+    backlog per sprint.
+    """
     started = sprints.loc[sprints["start"].notna()].sort_values("start", kind="stable")
+    members = members_by_sprint(items, events)
     for _, row in started.iterrows():
         sprint_id = as_text(row["external_id"])
         if end_instant(row, at)[1]:
             assert sprint_id is not None
-            yield sprint_id, _carried(SprintScope(sprints, items, events, sprint_id, at), at)
+            keys = members.get(sprint_id, set())
+            mine = events.loc[events["item_key"].isin(keys)] if not events.empty else events
+            scope = SprintScope(sprints, items.loc[items["key"].isin(keys)], mine, sprint_id, at)
+            yield sprint_id, _carried(scope, at)
 
 
 def summary(carried: pd.DataFrame) -> dict[str, float | int]:

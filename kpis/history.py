@@ -236,3 +236,20 @@ def ever_in(items: pd.DataFrame, events: pd.DataFrame, sprint_ids: set[str]) -> 
             as_text).isin(sprint_ids)
         keys |= set(moves.loc[touched, "item_key"])
     return keys
+
+
+def members_by_sprint(items: pd.DataFrame, events: pd.DataFrame) -> dict[str, set[str]]:
+    """`ever_in` of every sprint at once (sprint id -> item keys), in one pass over the
+    items and events instead of one per sprint."""
+    members: dict[str, set[str]] = {}
+    for key, sprint in zip(items["key"], items[SPRINT].map(as_text), strict=True):
+        if sprint is not None:
+            members.setdefault(sprint, set()).add(key)
+    if not events.empty:
+        moves = events.loc[events["field"] == SPRINT]
+        for key, old, new in zip(moves["item_key"], moves["from_value"].map(as_text),
+                                 moves["to_value"].map(as_text), strict=True):
+            for sprint in (old, new):
+                if sprint is not None:
+                    members.setdefault(sprint, set()).add(key)
+    return members
