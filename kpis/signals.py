@@ -320,6 +320,14 @@ def _freshness(s: PipelineFreshnessSignal, runs: pd.DataFrame, at: pd.Timestamp
     return out
 
 
+def _mean(rows: pd.DataFrame) -> float:
+    """Mean of the window's values, NaN left out; from counts and sums when the frame
+    holds rolled-up hours."""
+    if "n" in rows.columns:
+        return float(rows["total"].sum()) / int(rows["n"].sum())
+    return float(rows["value"].mean())
+
+
 def _usage_change(s: UsageChangeSignal, points: pd.DataFrame, at: pd.Timestamp
                   ) -> list[Reading]:
     """(mean of (at-w, at] - mean of (at-2w, at-w]) / |previous mean|; none when a window
@@ -329,9 +337,9 @@ def _usage_change(s: UsageChangeSignal, points: pd.DataFrame, at: pd.Timestamp
     this = _window_rows(values, "ts", at, s.window)
     before = _window_rows(values, "ts", at - s.window, s.window)
     span = format_duration(s.window)
-    if this.empty or before.empty or float(before["value"].mean()) == 0:
+    if this.empty or before.empty or _mean(before) == 0:
         return [Reading({}, None, None, f"no two {span} windows to compare", {"window": span})]
-    previous, current = float(before["value"].mean()), float(this["value"].mean())
+    previous, current = _mean(before), _mean(this)
     change = (current - previous) / abs(previous)
     return [Reading({}, change, pd.Timestamp(this["ts"].max()).to_pydatetime(),
                     f"{change:+.1%}: mean {current:.4g} over the last {span} against "

@@ -6,8 +6,9 @@ calls `refresh` with the days a batch of points touched, in the transaction that
 the rows of those days are deleted and recomputed from raw in SQL (hours from the points,
 days from the hours), so an upsert that changed a value is reflected and a batch that wrote
 nothing costs nothing. `rebuild` recomputes the rows of every day that still has raw points
-(`dspo db rollup`); migration 0008 fills the table once. `prune` deletes raw points older than the retention horizon whose day
-is rolled up (`dspo db prune`); reads past the horizon then come from the day rows.
+(`dspo db rollup`); migration 0008 fills the table once. `prune` deletes raw points older
+than the retention horizon whose day is rolled up (`dspo db prune`); reads past the horizon
+then come from the day rows.
 """
 
 from __future__ import annotations

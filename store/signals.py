@@ -72,15 +72,20 @@ def signal_frame(store: Store, product: str, signal: Signal, *, as_of: datetime,
             lower = start - SLACK if start else None
             window = _rolled_up_window(signal, instants)
             if window is not None and instants is not None:
-                return windows.series_windowed(store, product, SeriesKind.USAGE, signal.kpi,
-                                               start=lower, end=as_of, window=window,
-                                               instants=[*instants, as_of])
+                return windows.series_windowed(
+                    store, product, SeriesKind.USAGE, signal.kpi, start=lower, end=as_of,
+                    windows=windows.Windows(window, [*instants, as_of]))
             return queries.series_points(store, product, SeriesKind.USAGE, signal.kpi,
                                          start=lower, end=as_of)
         case UsageChangeSignal():
+            start = as_of - 2 * signal.window - history - SLACK
+            if instants is not None:  # two means back to back: rollups serve both
+                return windows.series_windowed(
+                    store, product, SeriesKind.USAGE, signal.kpi, start=start, end=as_of,
+                    windows=windows.Windows(signal.window, [*instants, as_of], count=2,
+                                            finite_anchor=True))
             return queries.series_points(store, product, SeriesKind.USAGE, signal.kpi,
-                                         start=as_of - 2 * signal.window - history - SLACK,
-                                         end=as_of)
+                                         start=start, end=as_of)
     raise TypeError(f"unknown signal {type(signal).__name__}")
 
 

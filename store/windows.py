@@ -13,7 +13,8 @@ numbers, and the words, the raw points would give (sums up to the order of addit
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pandas as pd
@@ -41,29 +42,45 @@ R, Pt = s.PointRollup, s.SeriesPoint
 
 
 def _anchor(session: Session, ids: list[int], start: datetime | None, after: bool,
-            instant: datetime) -> datetime:
+            instant: datetime, finite: bool) -> datetime:
     """The newest point's time at or before `instant` and in the read's range (from
-    `start`, or after it when `after`), else `instant`: where a window ends."""
+    `start`, or after it when `after`; a value, not NaN, when `finite`), else `instant`:
+    where a window ends."""
     newest = instant
     found: list[datetime] = []
     for sid in ids:
         stmt = select(Pt.ts).where(Pt.series_id == sid, Pt.ts <= instant)
         if start is not None:
             stmt = stmt.where(Pt.ts > start if after else Pt.ts >= start)
+        if finite and session.get_bind().dialect.name == "postgresql":
+            stmt = stmt.where(Pt.value != float("nan"))  # PostgreSQL's NaN equals NaN
         ts = session.execute(stmt.order_by(Pt.ts.desc()).limit(1)).scalar_one_or_none()
         if ts is not None:
             found.append(ts)
     return max(found) if found else newest
 
 
+@dataclass(frozen=True)
+class Windows:
+    """What readings are taken: a `window` (or `count` windows back to back, as a change
+    against the window before reads) ending at the newest point at or before each instant
+    (the newest value, not NaN, when `finite_anchor`)."""
+
+    window: timedelta
+    instants: Sequence[datetime]
+    count: int = 1
+    finite_anchor: bool = False
+
+
 def _edge_hours(session: Session, ids: list[int], start: datetime | None, end: datetime,
-                window: timedelta, instants: Iterable[datetime], after: bool) -> set[datetime]:
-    """The hours holding an edge of some instant's window, or of the read's range."""
+                w: Windows, after: bool) -> set[datetime]:
+    """The hours holding an edge of some instant's windows, or of the read's range."""
     edges = {floor(end, "hour")} | ({floor(start, "hour")} if start is not None else set())
-    for instant in {min(t, end) for t in instants}:
-        anchor = _anchor(session, ids, start, after, instant)
-        edges |= {floor(t, "hour") for t in (anchor, anchor - window, instant,
-                                             instant - window)}
+    for instant in {min(t, end) for t in w.instants}:
+        anchor = _anchor(session, ids, start, after, instant, w.finite_anchor)
+        for k in range(w.count + 1):
+            edges |= {floor(anchor - k * w.window, "hour"), floor(instant - k * w.window,
+                                                                  "hour")}
     return edges
 
 
@@ -79,10 +96,10 @@ def _hour_runs(hours: set[datetime]) -> list[tuple[datetime, datetime]]:
 
 
 def _windowed(session: Session, ids: list[int], start: datetime | None, end: datetime,
-              window: timedelta, instants: Sequence[datetime], after: bool) -> pd.DataFrame:
+              w: Windows, after: bool) -> pd.DataFrame:
     """[ts, value, step, series_id, n, total, lo, hi]: raw points of the edge hours within
     [start, end], one row per other hour of the range."""
-    edges = _edge_hours(session, ids, start, end, window, instants, after)
+    edges = _edge_hours(session, ids, start, end, w, after)
     raw = [_raw_frame(session, ids, lo if start is None else max(lo, start),
                       min(hi - US, end)) for lo, hi in _hour_runs(edges)]
     points = pd.concat([part for part in raw if len(part)] or raw[:1], ignore_index=True)
@@ -107,16 +124,15 @@ def _windowed(session: Session, ids: list[int], start: datetime | None, end: dat
 
 
 def series_windowed(store: Store, product: str, kind: str, name: str, *,
-                    start: datetime | None, end: datetime, window: timedelta,
-                    instants: Sequence[datetime]) -> pd.DataFrame:
-    """`series_points` over [start, end] as a windowed reading at `instants` needs it:
+                    start: datetime | None, end: datetime, windows: Windows) -> pd.DataFrame:
+    """`series_points` over [start, end] as the readings of `windows` need it:
     [ts, value, step, series_id, labels, n, total, lo, hi]."""
     with store.session() as session:
         matched = _matching_series(session, product, kind, name, None)
         ids = list(matched)
         if not ids:
             return _empty()
-        df = _windowed(session, ids, start, end, window, instants, after=False)
+        df = _windowed(session, ids, start, end, windows, after=False)
     df = df.sort_values(["series_id", "ts", "step"], ignore_index=True)
     df["labels"] = [matched[sid] for sid in df["series_id"]]
     return df
@@ -132,7 +148,8 @@ def model_metric_windowed(store: Store, product: str, model: str, version: str, 
         if not series_runs:
             empty = _empty().drop(columns=["series_id", "labels"])
             return empty.assign(run_id=pd.Series([], dtype=object))
-        df = _windowed(session, list(series_runs), since, end, window, instants, after=True)
+        df = _windowed(session, list(series_runs), since, end, Windows(window, instants),
+                       after=True)
     df["run_id"] = df["series_id"].map(series_runs)
     df = df.drop(columns=["series_id"]).sort_values(["ts", "run_id", "step"],
                                                     ignore_index=True)

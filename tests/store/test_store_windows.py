@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from config.signals import ModelMetricSignal, UsageSignal
+from config.signals import ModelMetricSignal, UsageChangeSignal, UsageSignal
 from kpis.signals import daily_instants, read_signal, readings_over_days
 from store import records as r
 from store.db import Store
@@ -97,3 +97,28 @@ def test_a_model_metric_window_from_rollups(store: Store) -> None:
     for t in instants:
         [a], [b] = read_signal(signal, rolled, as_of=t), read_signal(signal, raw, as_of=t)
         assert (a.value, a.detail, a.evidence) == (b.value, b.detail, b.evidence)
+
+
+def test_a_change_against_the_window_before_from_rollups(store: Store) -> None:
+    """usage_change over 1d windows at 4 daily instants ending mid-hour, a point every 10
+    minutes for 6 days (on PostgreSQL a NaN every 7th, which the anchor skips too): the
+    same readings as from raw points. By hand, with values 1 before day 4 and 2 from it,
+    at day 4 12:05 (newest point 12:00): this window (3d 12:00, 4d 12:00] holds 144 values,
+    71 ones (3d 12:10 to 23:50) and 73 twos (4d 00:00 to 12:00), the one before only ones:
+    ((71 + 146) / 144 - 1) / 1."""
+    nan = store.dialect == "postgresql"
+    _dau(store, [(i * 10 * M, math.nan if nan and i % 7 == 3 else (2.0 if i >= 576 else 1.0))
+                 for i in range(6 * 144)])
+    signal = UsageChangeSignal(kind="usage_change", kpi="dau", window="1d")
+    as_of = T0 + timedelta(days=5, hours=12, minutes=5)
+    rolled = signal_frame(store, "p", signal, as_of=as_of, history=timedelta(days=3),
+                          instants=daily_instants(as_of, 4))
+    raw = signal_frame(store, "p", signal, as_of=as_of, history=timedelta(days=3))
+    assert rolled.attrs["rolled_up"] and len(rolled) < len(raw) / 2
+    for t in daily_instants(as_of, 4):
+        [a], [b] = read_signal(signal, rolled, as_of=t), read_signal(signal, raw, as_of=t)
+        assert a.value == pytest.approx(b.value, rel=1e-12)
+        assert (a.detail, a.observed_at) == (b.detail, b.observed_at)
+    if not nan:
+        [day4] = read_signal(signal, rolled, as_of=T0 + timedelta(days=4, hours=12, minutes=5))
+        assert day4.value == pytest.approx((71 + 146) / 144 - 1)
