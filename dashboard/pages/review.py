@@ -57,19 +57,21 @@ def layout(product: str | None = None, start: str | None = None, end: str | None
             dbc.Col(card("Delivered", _delivered(view), "review-delivered"), lg=9,
                     className="mb-3"),
         ]),
+        # three columns only on wide screens; print.css keeps them three on paper
         dbc.Row([
             dbc.Col(card("Experiments and their outcomes", _experiments(view),
-                         "review-experiments"), lg=7, className="mb-3"),
+                         "review-experiments"), xxl=6, className="mb-3 review-half"),
             dbc.Col(card("Model versions promoted", _promotions(view, tz),
-                         "review-promotions"), lg=5, className="mb-3"),
+                         "review-promotions"), md=6, xxl=3, className="mb-3 review-quarter"),
+            dbc.Col(card("Usage: start → close", _usage(view), "review-usage"), md=6, xxl=3,
+                    className="mb-3 review-quarter"),
         ]),
         dbc.Row([
             dbc.Col(card("Product health: start → close", _health(view), "review-health"),
-                    lg=7, className="mb-3"),
-            dbc.Col(card("Usage: start → close", _usage(view), "review-usage"), lg=5,
-                    className="mb-3"),
+                    lg=6, className="mb-3"),
+            dbc.Col(card("Alerts fired or resolved during the sprint", _alerts(view, tz),
+                         "review-alerts"), lg=6, className="mb-3"),
         ]),
-        card("Alerts fired or resolved during the sprint", _alerts(view, tz), "review-alerts"),
     ], className="review-page")
 
 
