@@ -51,6 +51,8 @@ def test_tiny_store_holds_the_promised_records(tmp_path: Path) -> None:
             assert count(s.PipelineRun) == 5 * 4 * 20
             assert count(s.BacklogItem) == 5 * 40
             assert count(s.Sprint) == 5 * 50
+            # stored like a collection stores them: every sprint but the last (active) one
+            assert count(s.SprintFigures) == 5 * 49
             assert count(s.DriftReport) == 5 * 2 * 104
             assert count(s.DriftFeature) == 5 * 2 * 104 * 50
     finally:
