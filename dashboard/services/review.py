@@ -44,8 +44,9 @@ from store.records import SeriesKind
 from store.signals import signal_frame
 from store.sprint_figures import valid_sprint_figures
 
-USAGE_LOOKBACK = timedelta(days=15)
-"""How far before the start and the close a usage KPI's latest value is looked for."""
+USAGE_LOOKBACKS = (timedelta(days=2), timedelta(days=15))
+"""How far before the start and the close a usage KPI's latest value is looked for: two
+days first (a daily or hourly KPI has its value there, in a short read), then 15 days."""
 
 
 @dataclass(frozen=True)
@@ -177,8 +178,7 @@ def _usage(store: Store, product: str, config: ProductConfig, window: SprintWind
     names += sorted(n for n in units if n not in names)
     rows = []
     for name in names:
-        reads = [queries.series_points(store, product, SeriesKind.USAGE, name,
-                                       start=at - USAGE_LOOKBACK, end=at)
+        reads = [_points_before(store, product, name, at)
                  for at in (window.start.to_pydatetime(), window.close.to_pydatetime())]
         full = [r for r in reads if len(r)]  # pandas warns on joining an empty frame
         points = pd.concat(full, ignore_index=True) if full else reads[0]
@@ -186,3 +186,13 @@ def _usage(store: Store, product: str, config: ProductConfig, window: SprintWind
     frame = usage_changes(rows)
     frame["unit"] = [units.get(n, "") for n in frame["kpi"]]
     return frame
+
+
+def _points_before(store: Store, product: str, name: str, at: datetime) -> pd.DataFrame:
+    """The KPI's points in the shortest lookback before `at` holding a value."""
+    for lookback in USAGE_LOOKBACKS:
+        points = queries.series_points(store, product, SeriesKind.USAGE, name,
+                                       start=at - lookback, end=at)
+        if points["value"].notna().any():
+            break
+    return points

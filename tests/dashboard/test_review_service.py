@@ -6,6 +6,7 @@ Sprint 2 runs Mon 2 Mar 09:00 -> its close Fri 13 Mar 17:00 (window (start, clos
 Added to the small world's backlog, each in Sprint 2 from its creation (10 Feb):
 SHOP-8 Report 2 pts, done Wed 11 Mar 10:00; SHOP-9 Analysis 1 pt, done Sat 14 Mar 10:00
 (after the close); SHOP-10 Experiment 3 pts, done Thu 12 Mar 10:00.
+Usage: signups, a weekly KPI, 40 on Thu 26 Feb and 50 on Thu 5 Mar.
 Alerts: fp-old fired Fri 20 Feb 10:00, resolved Sat 21 Feb 10:00 (in Sprint 1);
 fp-score fired Sat 28 Feb 10:00 (between the sprints; ticket OPS-7 in Jira), resolved Tue
 3 Mar 10:00; fp-drift fired Sun 8 Mar 01:00 (ticket ALERT-1 in dspo's backlog), resolved
@@ -56,6 +57,9 @@ def _seed(store: Store, goal: tuple[str, ...] = ()) -> Store:
     small.seed(store)
     with store.session() as session:
         write_records(session, "tracker", _extra_items(goal))
+        write_records(session, "product-db", [  # a weekly KPI: older than two days at both ends
+            r.Point(small.PRODUCT, r.SeriesKind.USAGE, "signups", at(day), value)
+            for day, value in (("2026-02-26T00:00", 40.0), ("2026-03-05T00:00", 50.0))])
         _alert(session, "fp-old", "2026-02-20T10:00", "2026-02-21T10:00")
         _alert(session, "fp-score", "2026-02-28T10:00", "2026-03-03T10:00")
         _alert(session, "fp-drift", "2026-03-08T01:00", "2026-03-14T10:00")
@@ -128,6 +132,9 @@ def test_the_latest_closed_sprint_pack(store: Store) -> None:
         1000.0, 1100.0, 10.0)
     assert usage.loc["orders", "end_value"] == 40.0
     assert usage.loc[["orders"], ["start_value", "change_pct"]].isna().all(axis=None)
+    # signups, weekly: 40 (26 Feb) at the start, 50 (5 Mar) at the close: +25 %
+    assert tuple(usage.loc["signups", ["start_value", "end_value", "change_pct"]]) == (
+        40.0, 50.0, 25.0)
 
 
 @pytest.mark.parametrize(("goal", "status"), [
