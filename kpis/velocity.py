@@ -207,6 +207,17 @@ def stored_for(started: pd.DataFrame, stored: pd.DataFrame | None, as_of: pd.Tim
     return kept
 
 
+def rebuilt_sprints(sprints: pd.DataFrame, stored: pd.DataFrame | None, as_of: datetime
+                    ) -> set[str]:
+    """Ids of the sprints `sprint_velocity` or `kpis.carry_over.carry_over` may rebuild as
+    of `as_of` with `stored` (every started sprint without a settled stored row): only the
+    history of the items ever in these is needed, so a page can read just that."""
+    started = sprints.loc[sprints["start"].notna()]
+    kept = stored_for(started, stored, utc_timestamp(as_of), settled=True)
+    ids = {as_text(i) for i in started["external_id"]}
+    return {i for i in ids if i is not None and i not in kept}
+
+
 def _kept(sprint: pd.Series, row: pd.Series) -> dict[str, object]:
     """A velocity row from stored figures: as `_one_sprint` would rebuild it."""
     return {

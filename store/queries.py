@@ -9,12 +9,12 @@ and are re-exported here, so there is one module to import.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
 import pandas as pd
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, func, or_, select
 
 from store import schema as s
 from store.alert_queries import (
@@ -28,6 +28,7 @@ from store.alert_queries import (
 )
 from store.db import Store
 from store.frames import read
+from store.records import ItemField
 from store.series import (
     latest_point,
     metric_names,
@@ -424,7 +425,11 @@ def backlog_items(store: Store, product: str) -> pd.DataFrame:
     return df
 
 
-def item_events(store: Store, product: str) -> pd.DataFrame:
+def item_events(store: Store, product: str, sprints: Collection[str] | None = None
+                ) -> pd.DataFrame:
+    """Every event of the product's items; with `sprints` (external ids), only those of the
+    items that were ever in one of them (in it now, or moved into or out of it): all that
+    rebuilding those sprints reads (`kpis.history.ever_in`)."""
     B, E = s.BacklogItem, s.ItemEvent
     stmt = _of(
         select(B.key, E.ts, E.field, E.from_value, E.to_value)
@@ -433,5 +438,10 @@ def item_events(store: Store, product: str) -> pd.DataFrame:
         product,
         B.product_id,
     ).order_by(E.ts, B.key, E.field)
+    if sprints is not None:
+        ids = sorted(sprints)
+        moved = select(E.item_id).where(E.field == ItemField.SPRINT.value,
+                                        or_(E.from_value.in_(ids), E.to_value.in_(ids)))
+        stmt = stmt.where(or_(B.sprint.in_(ids), B.id.in_(moved)))
     columns = ["item_key", "ts", "field", "from_value", "to_value"]
     return read(store, stmt, columns, times=["ts"])

@@ -23,7 +23,7 @@ from dashboard.services.overview import HealthRow, health_row
 from dashboard.services.usage import UsageRow, build_usage
 from kpis.backlog import progress_summary, work_items
 from kpis.health import Status, product_status
-from kpis.velocity import average_velocity, sprint_velocity
+from kpis.velocity import average_velocity, rebuilt_sprints, sprint_velocity
 from store import queries
 from store.db import Store
 from store.sprint_figures import valid_sprint_figures
@@ -100,8 +100,9 @@ def _delivery(store: Store, product: str, as_of: datetime) -> Delivery:
     """As the overview counts them: Jira's velocity (closed sprints from their stored
     figures), the mean of the last 3 closed sprints, and the share of points done."""
     items = queries.backlog_items(store, product)
-    velocity = sprint_velocity(queries.sprints(store, product), items,
-                               queries.item_events(store, product), as_of=as_of,
-                               stored=valid_sprint_figures(store, product))
+    sprints, stored = queries.sprints(store, product), valid_sprint_figures(store, product)
+    events = queries.item_events(store, product,
+                                 sprints=rebuilt_sprints(sprints, stored, as_of))
+    velocity = sprint_velocity(sprints, items, events, as_of=as_of, stored=stored)
     return Delivery(velocity, average_velocity(velocity, last_n=3),
                     progress_summary(work_items(items)))

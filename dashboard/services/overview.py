@@ -17,7 +17,7 @@ from dashboard.cache import cached_view
 from kpis.backlog import backlog_progress, progress_summary, work_items
 from kpis.health import ObjectiveResult, Status, evaluate_objective, product_status
 from kpis.signals import daily_instants, readings_over_days
-from kpis.velocity import average_velocity, sprint_velocity
+from kpis.velocity import average_velocity, rebuilt_sprints, sprint_velocity
 from store import queries
 from store.db import Store
 from store.signals import signal_frame
@@ -54,9 +54,10 @@ def build_overview(
     health = health_rows(store, product, as_of=as_of)
     sprints = queries.sprints(store, product.key)
     items = queries.backlog_items(store, product.key)
-    events = queries.item_events(store, product.key)
-    velocity = sprint_velocity(sprints, items, events, as_of=as_of,
-                               stored=valid_sprint_figures(store, product.key))
+    stored = valid_sprint_figures(store, product.key)  # closed sprints: not rebuilt
+    events = queries.item_events(store, product.key,
+                                 sprints=rebuilt_sprints(sprints, stored, as_of))
+    velocity = sprint_velocity(sprints, items, events, as_of=as_of, stored=stored)
     sources = queries.collector_status(store)
     return Overview(
         product=product,

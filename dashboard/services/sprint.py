@@ -23,7 +23,14 @@ from kpis.burndown import (
 from kpis.carry_over import CARRIED_COLUMNS, carried_items, carry_over
 from kpis.history import as_text
 from kpis.sprint_report import SprintComparison, compare_sprint
-from kpis.velocity import ACTIVE, CLOSED, rolling_velocity, sprint_velocity, velocity_forecast
+from kpis.velocity import (
+    ACTIVE,
+    CLOSED,
+    rebuilt_sprints,
+    rolling_velocity,
+    sprint_velocity,
+    velocity_forecast,
+)
 from store import queries
 from store.db import Store
 from store.sprint_figures import valid_sprint_figures
@@ -105,11 +112,14 @@ def build_sprint(store: Store, product: ProductConfig, sprint: str | None, *,
                  as_of: datetime) -> SprintView:
     sprints = queries.sprints(store, product.key)
     items = queries.backlog_items(store, product.key)
-    events = queries.item_events(store, product.key)
     stored = valid_sprint_figures(store, product.key)  # closed sprints: not rebuilt
+    rebuilt = rebuilt_sprints(sprints, stored, as_of)
+    events = queries.item_events(store, product.key, sprints=rebuilt)  # their items' only
     velocity = rolling_velocity(sprint_velocity(sprints, items, events, as_of=as_of,
                                                 stored=stored), window=ROLLING_WINDOW)
     chosen = default_sprint(velocity, sprint)
+    if chosen is not None and chosen not in rebuilt:  # a stored sprint's own burndown
+        events = queries.item_events(store, product.key, sprints=rebuilt | {chosen})
     names = _names(sprints)
     selected, goal, report = None, "", None
     frame = pd.DataFrame(columns=BURNDOWN_COLUMNS)
@@ -126,7 +136,7 @@ def build_sprint(store: Store, product: ProductConfig, sprint: str | None, *,
         planned_end = row["end"] if pd.notna(row["end"]) else frame["ts"].iloc[-1]
         ideal = ideal_line(float(selected["commitment"]), row["start"], planned_end)
         if selected["state"] == CLOSED:
-            report = _compared(store, product, row, sprints, items, events, as_of)
+            report = _compared(store, product, row, sprints, items, as_of)
     return SprintView(
         product=product,
         as_of=as_of,
@@ -146,12 +156,15 @@ def build_sprint(store: Store, product: ProductConfig, sprint: str | None, *,
 
 
 def _compared(store: Store, product: ProductConfig, sprint: pd.Series, sprints: pd.DataFrame,
-              items: pd.DataFrame, events: pd.DataFrame, as_of: datetime
-              ) -> SprintComparison | None:
-    """The tracker's own report of a closed sprint beside dspo's, if the tracker gave one."""
+              items: pd.DataFrame, as_of: datetime) -> SprintComparison | None:
+    """The tracker's own report of a closed sprint beside dspo's, if the tracker gave one.
+
+    It reads every item's history: an item the tracker counts and dspo never saw in the
+    sprint is explained from its own events."""
     sprint_id = as_text(sprint["external_id"])
     assert sprint_id is not None
     found = sprint_report(store, product.key, sprint_id, source=str(sprint["source"]))
     if found is None:
         return None
+    events = queries.item_events(store, product.key)
     return compare_sprint(found.to_dict(), sprints, items, events, sprint_id, as_of=as_of)

@@ -69,6 +69,18 @@ def test_figures_come_back_as_stored(seeded: Store) -> None:
     }]
 
 
+def test_events_of_the_items_ever_in_some_sprints(seeded: Store) -> None:
+    # what a page reads to rebuild only some sprints: Sprint 32 has had EV-2 alone (moved
+    # in at 31's close): its re-estimate, its two status events and the move = 4 events;
+    # Sprint 31 had every item (EV-3 moved in and out): all EV-1 6 + EV-2 4 + EV-3 2 +
+    # EV-4 1 + EV-6 2 = 15 events; no sprint: nothing
+    assert len(queries.item_events(seeded, "ev")) == 15
+    mine = queries.item_events(seeded, "ev", sprints={"32"})
+    assert set(mine["item_key"]) == {"EV-2"} and len(mine) == 4
+    assert len(queries.item_events(seeded, "ev", sprints={"31"})) == 15
+    assert queries.item_events(seeded, "ev", sprints=set()).empty
+
+
 def _new_event(store: Store) -> None:
     _write(store, [r.ItemEvent("ev", "EV-5", datetime(2026, 3, 12, 9, tzinfo=UTC),
                                r.ItemField.POINTS, "2", "3")])
