@@ -37,6 +37,7 @@ class Item:
     sprint: str | None = None
     resolved: datetime | None = None
     events: list[tuple[datetime, str, str | None, str | None]] = field(default_factory=list)
+    description: str = ""
 
     def move(self, ts: datetime, status: str) -> None:
         old = self.status
@@ -139,6 +140,19 @@ class BacklogSim:
         if n == 3:
             self._reopen(committed, end)
 
+    def add_done_in_sprint(self, n: int, key: str, title: str, kind: str, points: float,
+                           started: datetime, done: datetime, description: str) -> Item:
+        """An item planned into sprint `n` at its planning, started and done as given; it
+        draws nothing from the simulation's random generator (the rest stays as it was)."""
+        planning = self.t.sprint_start(n) - timedelta(hours=2)
+        item = Item(key=key, title=title, type=kind, created=planning - timedelta(days=3),
+                    points=points, epic=None, labels=[kind.lower()], description=description)
+        item.to_sprint(planning, str(100 + n))
+        item.move(started, "In Progress")
+        item.move(done, "Done")
+        self.items.append(item)
+        return item
+
     def _work(self, item: Item, begin: datetime, end: datetime, horizon: datetime) -> None:
         """Walk an item through the flow; some items do not finish within the sprint."""
         finishes = self.rng.random() < 0.82
@@ -169,18 +183,19 @@ class BacklogSim:
             w = csv.writer(f)
             w.writerow(["Issue key", "Summary", "Issue Type", "Status", "Status Category",
                         "Custom field (Story Points)", "Custom field (Epic Link)", "Sprint",
-                        "Created", "Resolved", "Labels", "Labels"])
+                        "Created", "Resolved", "Labels", "Labels", "Description"])
             for key in self.epics:
                 w.writerow([key, self.themes[self.epics.index(key)], "Epic",
                             "In Progress", "In Progress", "", "", "",
                             (self.t.sprint_start(1) - timedelta(days=40)).isoformat(), "",
-                            "epic", ""])
+                            "epic", "", ""])
             for i in self.items:
                 labels = [*i.labels, "", ""][:2]
                 w.writerow([i.key, i.title, i.type, i.status, _category_label(i.status),
                             _num(i.points) or "", i.epic or "",
                             names.get(i.sprint or "", ""), i.created.isoformat(),
-                            i.resolved.isoformat() if i.resolved else "", *labels])
+                            i.resolved.isoformat() if i.resolved else "", *labels,
+                            i.description])
         with (folder / "sprints.csv").open("w", newline="", encoding="utf-8") as f:
             w = csv.DictWriter(f, fieldnames=list(self.sprints[0]))
             w.writeheader()

@@ -148,6 +148,11 @@ class MlflowWorld:
             self.client.set_terminated(run_id, status=status, end_time=ms(end or start))
         return run_id
 
+    def log_run(self, experiment_id: str, name: str, start: datetime, end: datetime,
+                metrics: dict[str, float], tags: dict[str, str]) -> str:
+        """A finished run with one value of each metric, logged at its end."""
+        return self._run(experiment_id, name, start, end, metrics, tags)
+
     def train_versions(
         self, spec: ProductSpec, training_data: Callable[[int], pd.DataFrame],
         holdout: pd.DataFrame,

@@ -19,6 +19,7 @@ from rich.progress import Progress
 
 from dspo.demo.backlog import BacklogSim
 from dspo.demo.data import churn_frame, demand_frame, with_timestamps
+from dspo.demo.experiments import EXPERIMENT_SPRINT, LoggedItem, item_key
 from dspo.demo.timeline import WEEKS, Timeline
 from dspo.telemetry import disable_call_home
 
@@ -40,6 +41,7 @@ def world_exists(folder: Path) -> bool:
 
 def build_world(folder: Path, *, force: bool = False, timeline: Timeline | None = None) -> None:
     disable_call_home()
+    from dspo.demo.experiments import log_experiments
     from dspo.demo.mlflow_world import Deployment, MlflowWorld, ProductSpec
     from dspo.demo.usage import build_usage_db
 
@@ -60,6 +62,7 @@ def build_world(folder: Path, *, force: bool = False, timeline: Timeline | None 
                      tuple(Deployment(*d) for d in DEMAND_DEPLOYS)),
          demand_frame),
     ]
+    logged: list[LoggedItem] = []
     console = Console(stderr=True)
     with Progress(console=console) as bar:
         task = bar.add_task("building the demo world", total=len(specs) * 4 + 2)
@@ -78,12 +81,14 @@ def build_world(folder: Path, *, force: bool = False, timeline: Timeline | None 
             models = world.train_versions(spec, training, make(rng, 1500, None))
             bar.advance(task)
             world.weekly_evaluations(spec, models, weekly)
+            if spec.key == "churn":
+                logged = log_experiments(world, spec)
             bar.advance(task)
             world.scoring_pipeline(spec, rng)
             bar.advance(task)
         build_usage_db(folder / "product.db", timeline, rng)
         bar.advance(task)
-        _backlogs(folder, timeline)
+        _backlogs(folder, timeline, logged)
         bar.advance(task)
     (folder / MARKER).write_text(timeline.now.isoformat(), encoding="utf-8")
     console.print(f"demo world built in {folder}")
@@ -103,7 +108,7 @@ def _write_drift_data(
     current.to_parquet(folder / "current.parquet", index=False)
 
 
-def _backlogs(folder: Path, timeline: Timeline) -> None:
+def _backlogs(folder: Path, timeline: Timeline, experiments: list[LoggedItem]) -> None:
     teams: list[tuple[str, str, list[str], int, int]] = [
         ("churn", "CHURN", ["Retention scores in CRM", "Feature store migration",
                             "Model monitoring", "Explainability for agents",
@@ -114,4 +119,10 @@ def _backlogs(folder: Path, timeline: Timeline) -> None:
     for key, prefix, themes, total, capacity in teams:
         sim = BacklogSim(prefix, themes, timeline, seed=SEED + len(prefix), capacity=capacity)
         sim.build(total)
+        if key == "churn":
+            for index, logged in enumerate(experiments):
+                item = logged.item
+                sim.add_done_in_sprint(EXPERIMENT_SPRINT, item_key(index, prefix), item.title,
+                                       item.type, item.points, item.started(timeline),
+                                       item.closed(timeline), logged.description)
         sim.write(folder / "backlog" / key)

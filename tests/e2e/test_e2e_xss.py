@@ -43,6 +43,9 @@ PAGES: dict[str, tuple[str, ...]] = {
     f"/dora?{QUERY}": (hostile.PRODUCT_NAME,),
     f"/map?{QUERY}": (hostile.PRODUCT_NAME,),
     f"/sources?{QUERY}": (hostile.PRODUCT_NAME,),
+    # an experiment's title and hypothesis, its best run's name (its javascript: URL no link)
+    f"/ledger?{QUERY}": (f"Experiment {hostile.SCRIPT}", f"{hostile.IMG} lifts AUC",
+                         f"run {hostile.CLOSE}"),
     "/admin": (),
     "/kpi/": (f"Board {hostile.CLOSE}",),
     "/kpi/shop-board?end=2026-03-15": (f"Board {hostile.CLOSE}", hostile.JS_URL),

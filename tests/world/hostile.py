@@ -12,7 +12,7 @@ Built on tests/world/small.py (the same store and story), with:
   a firing alert too).
 - **Hostile text** (`PAYLOADS`: script tags, an onerror image, a script-closing tag and a
   `javascript:` URL) in the product's name and owner, item titles, a sprint name, an
-  MLflow run's name and URL, a metric name, a model's name, a pipeline's name, run id,
+  MLflow run's name and URL, an experiment item's title and hypothesis, a metric name, a model's name, a pipeline's name, run id,
   task and URL, a drift dataset's feature names, a usage KPI's name, an alert rule's name
   and the KPI page's title. Each must show as text, never run.
 - **A saved report** (`REPORT_SCRIPT`): its script reads `document.cookie` and
@@ -164,7 +164,14 @@ def hostile_records(report_path: Path) -> list[r.Record]:
           for i, title in enumerate(PAYLOADS)),
         r.Model(PRODUCT, f"model {SCRIPT}", JS_URL),
         r.Run(PRODUCT, "rx", f"experiment {IMG}", f"run {CLOSE}", "FINISHED", start,
-              start + day, model="rec", url=JS_URL),
+              start + day, model="rec", url=JS_URL, tags={"dspo.item": "SHOP-XE"}),
+        # an experiment answered by rx (auc 0.9 >= 0.5: supported, rx its best run)
+        r.BacklogItem(PRODUCT, "SHOP-XE", f"Experiment {SCRIPT}", "Experiment", "Done",
+                      r.StatusCategory.DONE, at("2026-02-10T09:00"), points=1, sprint="2",
+                      resolved=at("2026-03-14T09:00"), url=JS_URL,
+                      description=f"Hypothesis: {IMG} lifts AUC\nSuccess criterion: auc >= 0.5"),
+        r.Point(PRODUCT, r.SeriesKind.MODEL_METRIC, "auc", start + day, 0.9,
+                labels={"run_id": "rx"}),
         r.Point(PRODUCT, r.SeriesKind.MODEL_METRIC, IMG, at("2026-03-13T09:00"), 0.5,
                 labels={"run_id": "r3"}),
         r.Point(PRODUCT, r.SeriesKind.USAGE, SCRIPT, at("2026-03-13T00:00"), 7.0),
