@@ -107,7 +107,7 @@ def test_the_demo_experiments_and_their_outcomes(open_page, demo_store) -> None:
 
 @pytest.mark.browser
 def test_the_ledger_follows_the_product_filter(open_page, demo_store) -> None:  # type: ignore[no-untyped-def]
-    cfg, store = demo_store
+    _, store = demo_store
     items = queries.backlog_items(store, "demand")
     experiments = items.loc[items["type"].str.lower().isin(["experiment", "spike"])
                             & (items["created"] <= datetime.now(UTC))]

@@ -12,9 +12,10 @@ Built on tests/world/small.py (the same store and story), with:
   a firing alert too).
 - **Hostile text** (`PAYLOADS`: script tags, an onerror image, a script-closing tag and a
   `javascript:` URL) in the product's name and owner, item titles, a sprint name, an
-  MLflow run's name and URL, an experiment item's title and hypothesis, a metric name, a model's name, a pipeline's name, run id,
-  task and URL, a drift dataset's feature names, a usage KPI's name, an alert rule's name
-  and the KPI page's title. Each must show as text, never run.
+  MLflow run's name and URL, an experiment item's title and hypothesis, a metric name, a
+  model's name, a pipeline's name, run id, task and URL, a drift dataset's feature names,
+  a usage KPI's name, an alert rule's name and the KPI page's title. Each must show as
+  text, never run.
 - **A saved report** (`REPORT_SCRIPT`): its script reads `document.cookie` and
   `localStorage`, fetches `/_dash-layout`, touches the dashboard's tab that opened it,
   calls `alert(1)` and writes what it reached into `#escape`; served in its sandbox it
