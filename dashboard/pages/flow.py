@@ -1,6 +1,10 @@
 """Flow & backlog: how work moves (cumulative flow, throughput, cycle and lead time, work in
 progress and its age), how far each epic is, and the whole backlog as a sortable,
 filterable table. Everything over the date range in the URL.
+
+The backlog grid uses AG Grid's infinite row model: it asks `backlog_rows` for each block
+of rows with its sort and filter, answered in SQL, so the page ships the first block, not
+every item.
 """
 
 from __future__ import annotations
@@ -12,16 +16,17 @@ import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import html
+from dash import Input, Output, State, dcc, html
 
+from dashboard.auth.access import callback
 from dashboard.components import format as fmt
 from dashboard.components.graphs import graph
 from dashboard.components.panels import card, empty_state, page_header
 from dashboard.components.stats import stat_tile, tile_row
 from dashboard.components.tables import Cell, Column, data_table
-from dashboard.context import page_view
+from dashboard.context import current, page_view
 from dashboard.figures.flow import ageing_chart, cfd_chart, cycle_time_chart, throughput_chart
-from dashboard.services.flow import FlowView, build_flow
+from dashboard.services.flow import EMPTY_PAGE, FlowView, backlog_rows, build_flow
 
 
 def layout(product: str | None = None, start: str | None = None, end: str | None = None,
@@ -155,21 +160,25 @@ def _by_status(view: FlowView) -> dbc.Table | html.Div:
     ] for r in view.by_status.itertuples(index=False)])
 
 
+RANGE = {"inRangeInclusive": True}  # as store.backlog_page filters ranges: both ends in
 COLUMNS = [
     {"field": "key", "pinned": "left", "width": 100},
     {"field": "title", "flex": 1, "minWidth": 240, "tooltipField": "title"},
     {"field": "type", "width": 110},
     {"field": "status", "width": 115},
-    {"field": "points", "type": "numericColumn", "filter": "agNumberColumnFilter", "width": 90},
+    {"field": "points", "type": "numericColumn", "filter": "agNumberColumnFilter", "width": 90,
+     "filterParams": RANGE},
     {"field": "epic", "width": 100},
     {"field": "sprint", "width": 130},
     {"field": "created", "width": 118, "cellDataType": "dateString",
-     "filter": "agDateColumnFilter"},
+     "filter": "agDateColumnFilter", "filterParams": RANGE},
     {"field": "resolved", "width": 118, "cellDataType": "dateString",
-     "filter": "agDateColumnFilter"},
+     "filter": "agDateColumnFilter", "filterParams": RANGE},
     {"field": "origin", "width": 100,
      "valueFormatter": {"function": "params.value === 'alert' ? '⚠ alert' : params.value"}},
 ]
+BLOCK = 100
+"""Rows per request: one request fills a page of any size the selector offers."""
 
 
 def _backlog(view: FlowView) -> list[Any]:
@@ -178,20 +187,41 @@ def _backlog(view: FlowView) -> list[Any]:
                   " items (epics included). Click a header to sort, type in the row under it "
                   "to filter; items created by alerts are marked ⚠ and tinted."],
                  className="kpi-caption mb-1"),
+        dcc.Store(id="flow-backlog-product", data=view.product.key),
         dag.AgGrid(
             id="flow-backlog-grid",
-            rowData=view.table.to_dict("records"),
+            rowModelType="infinite",
             columnDefs=COLUMNS,
             defaultColDef={"sortable": True, "filter": True, "floatingFilter": True,
                            "resizable": True},
-            getRowStyle={"styleConditions": [{"condition": "params.data.origin === 'alert'",
-                                              "style": {"backgroundColor": "#fdecea"}}]},
+            getRowStyle={"styleConditions": [{
+                "condition": "params.data && params.data.origin === 'alert'",
+                "style": {"backgroundColor": "#fdecea"}}]},
             dashGridOptions={"pagination": True, "paginationPageSize": 20,
                              "paginationPageSizeSelector": [20, 50, 100],
+                             "cacheBlockSize": BLOCK, "maxBlocksInCache": 10,
                              "tooltipShowDelay": 300, "animateRows": False},
             style={"height": "640px", "width": "100%"},
         ),
     ]
+
+
+@callback(
+    Output("flow-backlog-grid", "getRowsResponse"),
+    Input("flow-backlog-grid", "getRowsRequest"),
+    State("flow-backlog-product", "data"),
+    prevent_initial_call=True,
+    page="/flow",
+)
+def backlog_block(request: dict[str, Any] | None, product: str | None) -> dict[str, Any]:
+    """One block of the grid's rows. The guard has refused a product the user does not
+    look after; it is checked again here because this answer is the product's data."""
+    if not isinstance(request, dict):
+        return dash.no_update  # type: ignore[return-value]
+    context = current()
+    if product not in {p.key for p in context.products()}:
+        return dict(EMPTY_PAGE)
+    return backlog_rows(context.store, str(product), request)
 
 
 dash.register_page(__name__, path="/flow", name="Flow & backlog", title="dspo · Flow & backlog",

@@ -1,14 +1,19 @@
 """Everything the flow & backlog page shows for one product and date range, once per view.
 
 Flow metrics count work items (`kpis.backlog.work_items`: epics left out); the backlog
-table lists every item, epics included, because a PO looks epics up there too. The page
-and the browser test both call `build_flow`, so the page shows the KPI results.
+grid lists every item, epics included, because a PO looks epics up there too. The page
+and the browser test both call `build_flow`, so the page shows the KPI results. The grid's
+rows are not part of the view: the grid asks for one page at a time (`backlog_rows`),
+answered in SQL by `store.backlog_page`, so a large backlog never travels whole.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 
@@ -24,12 +29,11 @@ from kpis.flow import (
     wip,
     wip_ageing,
 )
-from kpis.history import as_text
 from store import queries
+from store.backlog_page import BacklogPageError, backlog_page
 from store.db import Store
 
-TABLE_COLUMNS = ["key", "title", "type", "status", "points", "epic", "sprint", "created",
-                 "resolved", "origin"]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,7 @@ class FlowView:
     product: ProductConfig
     start: datetime
     end: datetime  # the instant "now" means on this page: the range's end, at most now
-    items: int  # every backlog item, epics included (the table's rows)
+    items: int  # every backlog item, epics included (the grid's rows)
     work_items: int
     cfd: pd.DataFrame
     throughput: pd.DataFrame
@@ -51,18 +55,27 @@ class FlowView:
     epics: pd.DataFrame
     by_status: pd.DataFrame
     alert_items: int
-    table: pd.DataFrame  # TABLE_COLUMNS, for the grid (dates as YYYY-MM-DD text)
 
 
-def backlog_table(items: pd.DataFrame, sprints: pd.DataFrame) -> pd.DataFrame:
-    """The grid's rows: sprint ids shown as sprint names, dates as sortable day text."""
-    names = {as_text(k): v for k, v in zip(sprints["external_id"], sprints["name"], strict=True)}
-    table = items[TABLE_COLUMNS].copy()
-    table["sprint"] = [names.get(as_text(s), as_text(s)) for s in items["sprint"]]
-    for column in ("created", "resolved"):
-        table[column] = [None if pd.isna(ts) else ts.strftime("%Y-%m-%d") for ts in items[column]]
-    table["points"] = [None if pd.isna(p) else float(p) for p in items["points"]]
-    return table.astype(object).where(table.notna(), None)
+EMPTY_PAGE: dict[str, Any] = {"rowData": [], "rowCount": 0}
+
+
+def backlog_rows(store: Store, product: str, request: Mapping[str, Any]) -> dict[str, Any]:
+    """The grid's infinite-model answer to one `getRowsRequest`: a page of rows and the
+    count of rows its filters match (`rowCount`, so the grid knows where the end is).
+
+    A request this page will not answer (an unknown column or filter, sent by a tampered
+    browser) gets an empty page and a warning in the log, not an error page.
+    """
+    try:
+        page = backlog_page(store, product, start=request.get("startRow", 0),
+                            end=request.get("endRow", 0),
+                            sort_model=request.get("sortModel") or [],
+                            filter_model=request.get("filterModel") or {})
+    except BacklogPageError as e:
+        log.warning("backlog grid request refused for product %s: %s", product, e)
+        return dict(EMPTY_PAGE)
+    return {"rowData": page.rows, "rowCount": page.total}
 
 
 @cached_view("flow")
@@ -70,7 +83,6 @@ def build_flow(store: Store, product: ProductConfig, *, start: datetime,
                end: datetime) -> FlowView:
     items = queries.backlog_items(store, product.key)
     events = queries.item_events(store, product.key)
-    sprints = queries.sprints(store, product.key)
     work = work_items(items)
     times = flow_times(work, events, start=start, end=end)
     return FlowView(
@@ -91,5 +103,4 @@ def build_flow(store: Store, product: ProductConfig, *, start: datetime,
         epics=epic_progress(items),
         by_status=items_by(work, "status"),
         alert_items=len(alert_items(items)),
-        table=backlog_table(items, sprints),
     )

@@ -92,6 +92,7 @@ CALLBACKS = {
     ("kpi-share-body.children", "/kpi/<slug>"): ("stakeholder", True),
     ("url.search", "/models"): ("po", False),
     ("url.href", "/map"): ("po", False),
+    ("flow-backlog-grid.getRowsResponse", "/flow"): ("po", False),
 }
 """Every server callback but Dash's page router: (output without Dash's `@hash` of
 duplicate outputs, page) -> (audience, whether it acts)."""
@@ -345,8 +346,8 @@ def test_a_po_editing_the_product_in_a_callback_payload_is_refused(
         assert post(ana, other).status_code == 403, dep["output"]
         assert post(ana, own).status_code != 403, dep["output"]
         checked.append(output_key(dep["output"]))
-    # the filters, the nav links, the alerts' actions and the models' chooser
-    assert len(checked) == 4, checked
+    # the filters, the nav links, the alerts' actions, the models' chooser, the backlog grid
+    assert len(checked) == 5, checked
 
 
 def naming(carried: list[tuple[str, str]], product: str) -> dict[tuple[str, str], Any]:

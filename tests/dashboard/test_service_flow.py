@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from world import small
 
-from dashboard.services.flow import FlowView, build_flow
+from dashboard.services.flow import FlowView, backlog_rows, build_flow
 from store.db import Store
 
 PRODUCT = small.product_config()
@@ -45,7 +45,7 @@ def test_cycle_and_lead_times(view: FlowView) -> None:
     assert view.ageing["age_days"].iloc[0] == pytest.approx(11 + 14 / 24)
 
 
-def test_epics_and_statuses(view: FlowView) -> None:
+def test_epics_and_statuses(view: FlowView, store: Store) -> None:
     epics = [(e.epic, e.items, e.done_items, e.points, e.done_points)
              for e in view.epics.itertuples(index=False)]
     # E1: SHOP-1 3 (done), SHOP-2 5, SHOP-3 2, SHOP-7 5 (done); E2: SHOP-4 1 (done),
@@ -58,5 +58,8 @@ def test_epics_and_statuses(view: FlowView) -> None:
     assert by_status == [("To Do", 4, 13.0), ("Done", 3, 9.0), ("In Progress", 1, 5.0)]
     # the last day's cumulative flow: 4 to do, 1 in progress, 3 done
     assert view.cfd[["todo", "in_progress", "done"]].iloc[-1].tolist() == [4, 1, 3]
-    # the grid shows sprint names
-    assert view.table.set_index("key").loc["SHOP-1", "sprint"] == "Sprint 2"
+    # the grid shows sprint names: SHOP-1 is in sprint "2", named "Sprint 2"
+    shop_1 = {"key": {"filterType": "text", "type": "equals", "filter": "SHOP-1"}}
+    page = backlog_rows(store, PRODUCT.key, {"startRow": 0, "endRow": 20,
+                                             "filterModel": shop_1})
+    assert [(r["key"], r["sprint"]) for r in page["rowData"]] == [("SHOP-1", "Sprint 2")]
