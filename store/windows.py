@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import DateTime, String, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
 from store import schema as s
@@ -26,13 +27,8 @@ from store.db import Store
 from store.frames import frame
 from store.rollup_reads import US, floor
 from store.rollups import HOUR
-from store.series import (
-    POINT_COLUMNS,
-    POINT_DTYPES,
-    _matching_series,
-    _raw_frame,
-    _version_series,
-)
+from store.series import POINT_COLUMNS, POINT_DTYPES, _matching_series, _version_series
+from store.upsert import batched
 
 ROLLED_UP = ("mean", "sum", "count", "min", "max")
 """Aggregations a window's rollups give exactly; median, percentiles and last read raw."""
@@ -95,14 +91,33 @@ def _hour_runs(hours: set[datetime]) -> list[tuple[datetime, datetime]]:
     return runs
 
 
+def _edge_points(session: Session, ids: list[int], ranges: list[tuple[datetime, datetime]]
+                 ) -> pd.DataFrame:
+    """[ts, value, step, series_id] of the points in each [lo, hi] of `ranges`: one UNION
+    ALL of indexed range reads (SQLite allows 500 terms: 400 a statement), times parsed
+    in one vectorised call (a read per range, parsed apart, cost ten times more)."""
+    if session.get_bind().dialect.name == "sqlite":
+        ts: Any = type_coerce(Pt.ts, String())
+    else:
+        ts = type_coerce(Pt.ts, DateTime(timezone=True))
+    reads = [select(ts.label("ts"), Pt.value, Pt.step, Pt.series_id)
+             .where(Pt.series_id.in_(ids), Pt.ts >= lo, Pt.ts <= hi) for lo, hi in ranges]
+    rows: list[Any] = []
+    for chunk in batched(reads, 400):
+        stmt = union_all(*chunk) if len(chunk) > 1 else chunk[0]
+        rows += session.connection().execute(stmt).all()
+    df = pd.DataFrame(rows, columns=POINT_COLUMNS)
+    df["ts"] = pd.to_datetime(df["ts"], utc=True, format="ISO8601")
+    return df.astype(POINT_DTYPES)
+
+
 def _windowed(session: Session, ids: list[int], start: datetime | None, end: datetime,
               w: Windows, after: bool) -> pd.DataFrame:
     """[ts, value, step, series_id, n, total, lo, hi]: raw points of the edge hours within
     [start, end], one row per other hour of the range."""
     edges = _edge_hours(session, ids, start, end, w, after)
-    raw = [_raw_frame(session, ids, lo if start is None else max(lo, start),
-                      min(hi - US, end)) for lo, hi in _hour_runs(edges)]
-    points = pd.concat([part for part in raw if len(part)] or raw[:1], ignore_index=True)
+    points = _edge_points(session, ids, [(lo if start is None else max(lo, start),
+                                          min(hi - US, end)) for lo, hi in _hour_runs(edges)])
     values = points["value"]
     points = points.assign(n=values.notna().astype("int64"), total=values.fillna(0.0),
                            lo=values, hi=values)
