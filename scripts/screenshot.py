@@ -26,6 +26,7 @@ SHOTS = {
     "alerts.png": ("/alerts?product=churn", "#alerts-active"),
     "sprint.png": ("/sprint?product=churn", "#sprint-burndown .js-plotly-plot"),
     "review.png": ("/review?product=churn", "#review-delivered-chart .js-plotly-plot"),
+    "ledger.png": ("/ledger?product=churn", "[data-testid=ledger-row-CHURN-901]"),
     "flow.png": ("/flow?product=churn", "#flow-cfd .js-plotly-plot"),
     "models.png": ("/models?product=churn", "#models-history .js-plotly-plot"),
     "data.png": ("/data?product=churn", "#data-drift-share .js-plotly-plot"),

@@ -102,7 +102,9 @@ def _row(item: dict[str, Any], names: dict[str, str]) -> Row:
                              f"ledger-run-{key}")
     champion = "–"
     if item["champion_version"]:
-        champion = f"v{item['champion_version']} {value(item['champion_value'])}"
+        champion = f"v{item['champion_version']}"
+        if not math.isnan(item["champion_value"]):
+            champion += f" {value(item['champion_value'])}"
     runs = f"{item['runs']}" + (f" (+{item['late_runs']} late)" if item["late_runs"] else "")
     metric = item["metric"] or ""
     return Row([

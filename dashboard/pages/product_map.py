@@ -43,8 +43,9 @@ def layout(product: str | None = None, start: str | None = None, end: str | None
                 *legend,
                 html.Hr(),
                 html.Div("Outline: health of the objective judging the part "
-                         "(green, amber, red). Click a node to open its page.",
-                         className="small text-muted"),
+                         "(green, amber, red); of an experiment, its outcome (green "
+                         "supported, red refuted, grey inconclusive). Click a node to open "
+                         "its page.", className="small text-muted"),
                 html.Hr(),
                 *[html.Div(f"{n} {KIND_LABELS[k]}{'s' if n != 1 else ''}",
                            className="small", **{"data-testid": f"map-count-{k}"})

@@ -83,6 +83,9 @@ def build_map(store: Store, product: ProductConfig, *, as_of: datetime) -> Produ
     pipelines = queries.pipeline_runs(store, product.key)["pipeline"].unique().tolist()
     items = queries.backlog_items(store, product.key)
     ledger, runs = ledger_with_runs(store, product, as_of=as_of)
+    # only experiments with a linked run: an item nobody has run anything for yet links
+    # to nothing, and a backlog of them would bury the map
+    ledger = ledger.loc[ledger["key"].isin(set(runs["key"]))]
     versions = queries.model_versions(store, product.key)
     elements = map_elements(
         product.key, product.name,
