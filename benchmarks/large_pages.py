@@ -11,7 +11,8 @@ For each page, as an admin signed in through the sign-in form, p50/p95 in millis
 - router: the router callback through Flask's test client (the request a browser sends
   after the layout, with the guard, CSRF check and serialisation), with its answer's size
   and the largest trace in it (points and bytes).
-Then the other server callbacks (filters, page links, the Models selectors) the same way.
+Then the other server callbacks (filters, page links, the Models selectors, a page of 20
+rows of the Flow page's backlog grid, plain and filtered and sorted) the same way.
 Callbacks that change the store (alert actions, share links) are not timed. With `--cold`
 the per-worker page cache (`dashboard/cache.py`) is emptied before every call, so the
 figures are the pages' computation rather than cache hits.
@@ -252,7 +253,22 @@ def other_callbacks(search: str) -> dict[str, dict[str, Any]]:
                        {"id": {"path": "/models", "type": "nav-link"}, "property": "id",
                         "value": {"path": "/models", "type": "nav-link"}}]],
             "changedPropIds": ["url.search"]},
+        "flow grid, 20 rows": flow_grid({}, []),
+        "flow grid, bugs by pts": flow_grid(
+            {"type": {"filterType": "text", "type": "equals", "filter": "bug"}},
+            [{"colId": "points", "sort": "desc"}]),
     }
+
+
+def flow_grid(filters: dict[str, Any], sort: list[dict[str, str]]) -> dict[str, Any]:
+    """The Flow page's backlog grid asking for its first page of 20 rows."""
+    request = {"startRow": 0, "endRow": 20, "filterModel": filters, "sortModel": sort}
+    return {"output": "flow-backlog-grid.getRowsResponse",
+            "outputs": {"id": "flow-backlog-grid", "property": "getRowsResponse"},
+            "inputs": [{"id": "flow-backlog-grid", "property": "getRowsRequest",
+                        "value": request}],
+            "state": [{"id": "flow-backlog-product", "property": "data", "value": PRODUCT}],
+            "changedPropIds": ["flow-backlog-grid.getRowsRequest"]}
 
 
 def models_selector(bench: Bench) -> dict[str, Any] | None:
