@@ -3,23 +3,27 @@ a few instants (a sparkline's days), read without every raw point of the window.
 
 A reading at instant t covers (a - window, a], where a is the newest point at or before t
 (`kpis.signals._anchor`). Every hour lying wholly inside such a window, or wholly outside
-it, can stand as one row carrying its count, sum, min and max (a rollup); only the hours
-holding an edge (a, a - window, t, t - window, and the read's own start and end) must be
-read as raw points. So the frame returned holds raw points for those hours and one row per
-other hour (stamped with the hour's last value and its time), each with columns n, total,
-lo, hi (a raw point: n 1, or 0 when NaN), and `kpis.signals` aggregates it to exactly the
-numbers, and the words, the raw points would give (sums up to the order of additions).
+it, can stand as one row carrying its count, sum, min and max (a rollup). An hour holding
+an edge (a, a - window, t, t - window, the read's start and end) is cut at every edge in
+it into pieces, each wholly inside or outside every window, and each piece is aggregated
+in SQL the same way. Every row is stamped with its last point's time (a piece ending at an
+anchor, with the anchor's), carries columns n, total, lo, hi, and `kpis.signals` adds them
+up to exactly the numbers, and the words, the raw points would give (sums up to the order
+of additions). `value` is a representative (an hour's last value, a piece's mean; NaN when
+it holds no value): no reading of these frames uses it.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import DateTime, String, select, type_coerce, union_all
+from sqlalchemy import case, func, select, union_all
 from sqlalchemy.orm import Session
 
 from store import schema as s
@@ -68,71 +72,75 @@ class Windows:
     finite_anchor: bool = False
 
 
-def _edge_hours(session: Session, ids: list[int], start: datetime | None, end: datetime,
-                w: Windows, after: bool) -> set[datetime]:
-    """The hours holding an edge of some instant's windows, or of the read's range."""
-    edges = {floor(end, "hour")} | ({floor(start, "hour")} if start is not None else set())
+def _cuts(session: Session, ids: list[int], start: datetime | None, end: datetime,
+          w: Windows, after: bool) -> set[datetime]:
+    """Every instant where some reading's window starts or ends, and the read's bounds."""
+    cuts = {end} | ({start} if start is not None else set())
     for instant in {min(t, end) for t in w.instants}:
         anchor = _anchor(session, ids, start, after, instant, w.finite_anchor)
-        for k in range(w.count + 1):
-            edges |= {floor(anchor - k * w.window, "hour"), floor(instant - k * w.window,
-                                                                  "hour")}
-    return edges
+        cuts |= {x - k * w.window for x in (anchor, instant) for k in range(w.count + 1)}
+    return cuts
 
 
-def _hour_runs(hours: set[datetime]) -> list[tuple[datetime, datetime]]:
-    """Sorted hours as [start, end) runs, consecutive hours merged."""
-    runs: list[tuple[datetime, datetime]] = []
-    for hour in sorted(hours):
-        if runs and runs[-1][1] == hour:
-            runs[-1] = (runs[-1][0], hour + HOUR)
-        else:
-            runs.append((hour, hour + HOUR))
-    return runs
+def _pieces(cuts: set[datetime], start: datetime | None, end: datetime, after: bool
+            ) -> list[tuple[datetime, datetime]]:
+    """(lo, hi] pieces of the hours holding a cut, split at every cut in them and kept
+    within the read's range: each lies wholly inside or wholly outside every window
+    (windows are (a - w, a], so a cut closes the piece it ends)."""
+    floor_of_start = (start if after else start - US) if start is not None else None
+    by_hour: dict[datetime, list[datetime]] = {}
+    for cut in cuts:
+        by_hour.setdefault(floor(cut, "hour"), []).append(cut)
+    pieces = []
+    for hour, inside in by_hour.items():
+        bounds = [hour - US, *sorted(set(inside)), hour + HOUR - US]
+        for lo, hi in itertools.pairwise(bounds):
+            lo = max(lo, floor_of_start) if floor_of_start is not None else lo
+            hi = min(hi, end)
+            if lo < hi:
+                pieces.append((lo, hi))
+    return pieces
 
 
-def _edge_points(session: Session, ids: list[int], ranges: list[tuple[datetime, datetime]]
-                 ) -> pd.DataFrame:
-    """[ts, value, step, series_id] of the points in each [lo, hi] of `ranges`: one UNION
-    ALL of indexed range reads (SQLite allows 500 terms: 400 a statement), times parsed
-    in one vectorised call (a read per range, parsed apart, cost ten times more)."""
-    if session.get_bind().dialect.name == "sqlite":
-        ts: Any = type_coerce(Pt.ts, String())
-    else:
-        ts = type_coerce(Pt.ts, DateTime(timezone=True))
-    reads = [select(ts.label("ts"), Pt.value, Pt.step, Pt.series_id)
-             .where(Pt.series_id.in_(ids), Pt.ts >= lo, Pt.ts <= hi) for lo, hi in ranges]
-    rows: list[Any] = []
+def _piece_rows(session: Session, ids: list[int], pieces: list[tuple[datetime, datetime]]
+                ) -> list[tuple[object, ...]]:
+    """Per series and piece: (last point's time, mean of the values or NaN, 0, series id,
+    count, sum, min, max of the values): a GROUP BY per piece in one UNION ALL (SQLite
+    allows 500 terms: 400 a statement)."""
+    finite = (Pt.value.is_not(None) if session.get_bind().dialect.name == "sqlite"
+              else Pt.value != float("nan"))  # PostgreSQL's NaN equals NaN
+    value = case((finite, Pt.value))
+    reads = [select(func.max(Pt.ts), Pt.series_id, func.count(value), func.sum(value),
+                    func.min(value), func.max(value))
+             .where(Pt.series_id.in_(ids), Pt.ts > lo, Pt.ts <= hi).group_by(Pt.series_id)
+             for lo, hi in pieces]
+    rows: list[tuple[object, ...]] = []
     for chunk in batched(reads, 400):
-        stmt = union_all(*chunk) if len(chunk) > 1 else chunk[0]
-        rows += session.connection().execute(stmt).all()
-    df = pd.DataFrame(rows, columns=POINT_COLUMNS)
-    df["ts"] = pd.to_datetime(df["ts"], utc=True, format="ISO8601")
-    return df.astype(POINT_DTYPES)
+        stmt: Any = union_all(*chunk) if len(chunk) > 1 else chunk[0]
+        for ts, sid, n, total, lo, hi in session.execute(stmt):
+            mean = total / n if n else math.nan
+            rows.append((ts, mean, 0, sid, n, float(total or 0.0),
+                         math.nan if lo is None else lo, math.nan if hi is None else hi))
+    return rows
 
 
 def _windowed(session: Session, ids: list[int], start: datetime | None, end: datetime,
               w: Windows, after: bool) -> pd.DataFrame:
-    """[ts, value, step, series_id, n, total, lo, hi]: raw points of the edge hours within
-    [start, end], one row per other hour of the range."""
-    edges = _edge_hours(session, ids, start, end, w, after)
-    points = _edge_points(session, ids, [(lo if start is None else max(lo, start),
-                                          min(hi - US, end)) for lo, hi in _hour_runs(edges)])
-    values = points["value"]
-    points = points.assign(n=values.notna().astype("int64"), total=values.fillna(0.0),
-                           lo=values, hi=values)
+    """[ts, value, step, series_id, n, total, lo, hi] over [start, end] (or (start, end]
+    when `after`): a row per piece of the hours holding a window edge, one per other hour."""
+    cuts = _cuts(session, ids, start, end, w, after)
+    edges = {floor(cut, "hour") for cut in cuts}
+    rows = _piece_rows(session, ids, _pieces(cuts, start, end, after))
     stmt = select(R.last_ts, R.last_value, R.series_id, R.n, R.total, R.lo, R.hi).where(
         R.series_id.in_(ids), R.grain == "hour", R.bucket <= end)
     if start is not None:
         stmt = stmt.where(R.bucket >= start)
-    buckets = [(ts, value, 0, sid, n, total, lo, hi)
-               for ts, value, sid, n, total, lo, hi in session.execute(stmt)
-               if floor(ts, "hour") not in edges]
-    hours = frame(buckets, [*POINT_COLUMNS, *BUCKET_COLUMNS], ["ts"],
-                  {**POINT_DTYPES, "n": "int64", "total": "float64", "lo": "float64",
-                   "hi": "float64"})
-    full = [part for part in (points, hours) if len(part)]
-    out = pd.concat(full, ignore_index=True) if len(full) > 1 else (full or [points])[0]
+    rows += [(ts, value, 0, sid, n, total, lo, hi)
+             for ts, value, sid, n, total, lo, hi in session.execute(stmt)
+             if floor(ts, "hour") not in edges]
+    out = frame(rows, [*POINT_COLUMNS, *BUCKET_COLUMNS], ["ts"],
+                {**POINT_DTYPES, "n": "int64", "total": "float64", "lo": "float64",
+                 "hi": "float64"})
     out.attrs["downsampled"] = False
     out.attrs["rolled_up"] = True
     return out

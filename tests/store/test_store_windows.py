@@ -31,7 +31,7 @@ def test_a_window_edge_inside_an_hour(store: Store) -> None:
     00:50 (2), 01:20 (4), 01:45 (0.5), 02:05 (8), 02:40 (16), 03:15 (32); 00:10 is out.
     (2 + 4 + 0.5 + 8 + 16 + 32) / 6 = 62.5 / 6 = 10.4166...; hours 01 and 02 lie wholly
     inside and come rolled up (01: n 2, sum 4.5; 02: n 2, sum 24), hours 00 and 03 hold an
-    edge: raw."""
+    edge and come in pieces cut at it: 00:10 and 00:50 apart, 03:15 alone."""
     _dau(store, [(10 * M, 1.0), (50 * M, 2.0), (80 * M, 4.0), (105 * M, 0.5), (125 * M, 8.0),
                  (160 * M, 16.0), (195 * M, 32.0)])
     signal = UsageSignal(kind="usage", kpi="dau", window="3h")
