@@ -162,7 +162,8 @@ def test_a_closed_then_reopened_issue_has_a_status_event_each_time(fake: FakeGit
 def test_issues_become_items_by_the_configured_rules(fake: FakeGithubApi) -> None:
     epic = fake.add_issue(REPO, "Onboarding", created=T0 - 9 * DAY, issue_type="Epic")
     fake.add_issue(REPO, "Sub", created=T0 - 8 * DAY, parent=epic, labels=("size: M",))
-    fake.add_issue(REPO, "Bug", created=T0 - 7 * DAY, labels=("bug", "epic:Billing", "wip"))
+    fake.add_issue(REPO, "Bug", created=T0 - 7 * DAY, labels=("bug", "epic:Billing", "wip"),
+                   body="Hypothesis: h\r\nSuccess criterion: auc > 0.8\r\n")
     doing = fake.add_issue(REPO, "Taken", created=T0 - 6 * DAY, assignees=("alice",))
     dropped = fake.add_issue(REPO, "Dropped", created=T0 - 5 * DAY, labels=("enhancement",))
     fake.close(REPO, dropped, T0 - 4 * DAY, reason="not_planned")
@@ -179,6 +180,9 @@ def test_issues_become_items_by_the_configured_rules(fake: FakeGithubApi) -> Non
         "Bug", "Billing", "in progress", StatusCategory.IN_PROGRESS)
     assert bug.labels == ("bug", "epic:Billing", "wip") and bug.url.endswith("/issues/3")
     assert items["Taken"].status_category is StatusCategory.IN_PROGRESS
+    # the body is the description (stripped); an empty body is none
+    assert bug.description == "Hypothesis: h\r\nSuccess criterion: auc > 0.8"
+    assert items["Taken"].description is None
     gone = items["Dropped"]
     assert (gone.type, gone.status, gone.status_category, gone.resolved) == (
         "Story", "closed (not planned)", StatusCategory.DONE, T0 - 4 * DAY)

@@ -23,6 +23,7 @@ from config.sources.jira import JiraSource
 from kpis.velocity import sprint_velocity
 from store import queries
 from store.db import Store
+from store.experiments import item_descriptions
 from store.sprint_reports import sprint_report
 
 TOKEN = "secret-token-123"
@@ -72,6 +73,9 @@ def test_collects_boards_sprints_reports_issues_and_history(store: Store,
     assert items.loc["DS-6", "epic"] is None  # a sub-task's parent is a story, not its epic
     assert items.loc["DS-3", "labels"] == ["ml"]
     assert items.loc["DS-4", "url"] == f"{jira.url}/browse/DS-4"
+    # the description (text in API v2) is kept; the other issues have none
+    assert item_descriptions(store, "ds", items.index) == {
+        "DS-3": "Hypothesis: h\nSuccess criterion: auc > champion"}
     events = queries.item_events(store, "ds")
     ds2 = events.loc[events["item_key"] == "DS-2", ["ts", "field", "from_value", "to_value"]]
     assert ds2.values.tolist() == [

@@ -246,7 +246,8 @@ class FakeGithubApi(FakeServer):
     def add_issue(self, repo: str, title: str, *, created: datetime,
                   labels: tuple[str, ...] = (), milestone: str | None = None,
                   assignees: tuple[str, ...] = (), issue_type: str | None = None,
-                  parent: int | None = None, pull_request: bool = False) -> int:
+                  parent: int | None = None, pull_request: bool = False,
+                  body: str | None = "") -> int:
         """https://docs.github.com/en/rest/issues/issues#get-an-issue. What is set at
         creation is in the timeline at that instant, as GitHub records it."""
         r = self.repo(repo)
@@ -258,7 +259,7 @@ class FakeGithubApi(FakeServer):
             "repository_url": f"{self.api_url}/repos/{repo}", "labels_url": url + "/labels{/name}",
             "comments_url": url + "/comments", "events_url": url + "/events",
             "html_url": f"https://github.com/{repo}/{kind}/{number}", "number": number,
-            "state": "open", "state_reason": None, "title": title, "body": "",
+            "state": "open", "state_reason": None, "title": title, "body": body,
             "user": USER, "labels": [], "assignee": None, "assignees": [], "milestone": None,
             "locked": False, "comments": 0, "closed_at": None, "created_at": gh_time(created),
             "updated_at": gh_time(created), "closed_by": None, "author_association": "MEMBER",

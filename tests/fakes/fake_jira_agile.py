@@ -105,10 +105,12 @@ class FakeJiraAgile(FakeServer):
                   status: str = "To Do", points: float | None = None,
                   sprints: list[int] | None = None, labels: list[str] | None = None,
                   parent: str | None = None, epic_link: str | None = None,
-                  resolved: datetime | None = None) -> dict[str, Any]:
+                  resolved: datetime | None = None,
+                  description: str | None = None) -> dict[str, Any]:
         number = len(self.issues) + 10001
         fields: dict[str, Any] = {
             "summary": summary or f"Issue {key}", "labels": list(labels or []),
+            "description": description,
             "issuetype": {"id": "10001", "name": kind, "subtask": kind == "Sub-task",
                           "hierarchyLevel": -1 if kind == "Sub-task" else 0},
             "project": {"id": "10000", "key": key.split("-")[0]},
@@ -523,7 +525,8 @@ def seed_team(fake: FakeJiraAgile, project: str = "DS") -> None:
     fake.change(k[2], day + td(days=2), "points", 5, 8)
     fake.change(k[2], day + td(days=3), "status", "To Do", "In Progress")
     fake.change(k[2], S11_CLOSE + td(milliseconds=200), "sprint", [11], [11, 12])
-    fake.add_issue(k[3], day + td(days=2), kind="Bug", points=2, labels=["ml"])
+    fake.add_issue(k[3], day + td(days=2), kind="Bug", points=2, labels=["ml"],
+                   description="Hypothesis: h\nSuccess criterion: auc > champion")
     fake.change(k[3], day + td(days=2, hours=1), "sprint", [], [11])
     fake.change(k[3], day + td(days=9), "status", "To Do", "Done")
     fake.add_issue(k[4], day - td(days=6), points=1, sprints=[11])

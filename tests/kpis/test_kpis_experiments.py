@@ -70,6 +70,8 @@ def test_description_lines() -> None:
                                       "auc >= 0.85 and auc > champion")
     assert read_description(None) == ("", "")
     assert read_description("criterion: auc > 0.5") == ("", "auc > 0.5")
+    assert read_description("Hypothesis: h\r\nSuccess criterion: auc > 0.8\r\n") == (
+        "h", "auc > 0.8")  # a GitHub body's line ends
 
 
 # ---------------------------------------------------------------- outcomes
