@@ -135,18 +135,31 @@ def _no_runs(rows: Sequence[tuple[object, ...]] | None = None) -> pd.DataFrame:
     return frame.astype({"late": bool})
 
 
-def _champion(store: Store, product: str, model: str | None, metrics: tuple[str, ...],
-              at: pd.Timestamp, memo: dict[tuple[str, pd.Timestamp], str | None]) -> Champion:
-    """The version holding the champion alias at `at` and its newest value of each metric."""
-    if model is None:
-        return Champion(None)
-    if (model, at) not in memo:
-        intervals = alias_intervals(queries.alias_events(store, product, model),
-                                    queries.model_versions(store, product, model), as_of=at)
+class _Registry:
+    """A model's alias events and versions, read once per ledger whatever its items."""
+
+    def __init__(self, store: Store, product: str) -> None:
+        self.store, self.product = store, product
+        self._frames: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}
+        self._held: dict[tuple[str, pd.Timestamp], str | None] = {}  # open items share as_of
+
+    def champion_at(self, model: str, at: pd.Timestamp) -> str | None:
+        if (model, at) in self._held:
+            return self._held[(model, at)]
+        if model not in self._frames:
+            self._frames[model] = (queries.alias_events(self.store, self.product, model),
+                                   queries.model_versions(self.store, self.product, model))
+        intervals = alias_intervals(*self._frames[model], as_of=at)
         held = intervals.loc[(intervals["alias"] == CHAMPION_ALIAS) & intervals["current"]]
-        memo[(model, at)] = str(held["version"].iloc[-1]) if len(held) else None
-    version = memo[(model, at)]
-    if version is None:
+        self._held[(model, at)] = str(held["version"].iloc[-1]) if len(held) else None
+        return self._held[(model, at)]
+
+
+def _champion(store: Store, product: str, model: str | None, metrics: tuple[str, ...],
+              at: pd.Timestamp, registry: _Registry) -> Champion:
+    """The version holding the champion alias at `at` and its newest value of each metric."""
+    version = registry.champion_at(model, at) if model is not None else None
+    if model is None or version is None:
         return Champion(None)
     values: dict[str, float] = {}
     for metric in metrics:
@@ -192,7 +205,7 @@ def ledger_with_runs(store: Store, product: ProductConfig, *, as_of: datetime
     for row in finals.itertuples(index=False):
         values.setdefault(str(row.run_id), {})[str(row.metric)] = float(row.value)
     urls = dict(zip(runs["run_id"], runs["url"], strict=True))
-    memo: dict[tuple[str, pd.Timestamp], str | None] = {}
+    registry = _Registry(store, product.key)
     rows = []
     for item, source in zip(entries, items.to_dict("records"), strict=True):
         mine = runs.loc[runs["key"] == item.key]
@@ -200,7 +213,7 @@ def ledger_with_runs(store: Store, product: ProductConfig, *, as_of: datetime
                    for r in mine.itertuples(index=False)]
         criterion_metrics = item.spec.criterion.metrics if item.spec.criterion else ()
         champion = _champion(store, product.key, item.model, criterion_metrics,
-                             item.closed if item.closed is not None else at, memo)
+                             item.closed if item.closed is not None else at, registry)
         verdict = judge(item.spec, results, champion,
                         closed=None if item.closed is None else item.closed.to_pydatetime())
         rows.append(_row(item, source, state.loc[item.key, STATUS_CATEGORY], verdict,
