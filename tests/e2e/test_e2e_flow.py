@@ -131,6 +131,19 @@ def test_backlog_table_filters_and_sorts(open_page, demo_store) -> None:  # type
     shown = min(20, len(ordered))
     assert _first_rows(page, shown, "points", ordered[:shown]) == ordered[:shown]
     assert _grid_rows(page, len(bugs)) == len(bugs)
+    # items filed by alerts, tinted (#fdecea)
+    # (still by points going up, unestimated first, then by key)
+    filed = items.loc[items["origin"] == "alert"]
+    alerts = [k for _, _, k in sorted((p == p, p if p == p else 0, k)
+                                      for p, k in zip(filed["points"], filed["key"], strict=True))]
+    type_filter.fill("")
+    page.locator(f"#{GRID} .ag-floating-filter[aria-colindex='10'] input").fill("alert")
+    assert _grid_rows(page, len(alerts)) == len(alerts) > 0
+    shown = min(20, len(alerts))
+    assert _first_rows(page, shown, "key", alerts[:shown]) == alerts[:shown]
+    tint = page.evaluate(f"""() => getComputedStyle(document.querySelector(
+        '#{GRID} .ag-center-cols-container .ag-row')).backgroundColor""")
+    assert tint == "rgb(253, 236, 234)"
     assert errors == []
 
 
