@@ -12,6 +12,7 @@ transaction, so a failed run leaves the store as it was.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -234,6 +235,12 @@ class _Writer:
         self._upsert(s.Run, [rows.run_row(x, pids[x.product]) for x in recs], ["run_id"])
 
     def _points(self, recs: list[tuple[rows.PointKey, r.Point]]) -> None:
+        if self.session.get_bind().dialect.name == "sqlite":
+            # SQLite has no NaN (it binds as NULL, which point.value refuses), and no reading
+            # uses one (aggregates and 'last' skip NaN): MLflow's NaN metrics are left out.
+            recs = [(k, x) for k, x in recs if not math.isnan(x.value)]
+            if not recs:
+                return
         sids = self.series(recs)
         pids = self.product_ids
         columns: dict[str, list[Any]] = {  # the key's time is the point's, in UTC
