@@ -12,6 +12,7 @@ from dash import html
 
 from dashboard.components import format as fmt
 from dashboard.components.graphs import graph_card
+from dashboard.components.links import external_link
 from dashboard.components.panels import card, empty_state, page_header
 from dashboard.components.stats import stat_tile, tile_row
 from dashboard.components.tables import Cell, Column, data_table
@@ -95,8 +96,7 @@ def _promotions(view: DoraView) -> dbc.Table | html.Div | html.P:
     rows = []
     for i, row in enumerate(result.failures.itertuples(index=False)):
         url = view.run_urls.get((row.model, str(row.version)))
-        version: Any = html.A(f"v{row.version}", href=url, target="_blank", rel="noopener") \
-            if url else f"v{row.version}"
+        version: Any = external_link(f"v{row.version}", url)
         lead_time = lead["lead_time"].iloc[i]
         outcome = (f"{row.cause} on {row.signal_at:%Y-%m-%d %H:%M}" if row.failed else "ok")
         rows.append([

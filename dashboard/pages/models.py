@@ -17,6 +17,7 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 from dashboard.auth.access import callback
 from dashboard.components import format as fmt
 from dashboard.components.graphs import graph, sparkline
+from dashboard.components.links import external_link
 from dashboard.components.panels import card, empty_state, page_header, status_badge
 from dashboard.components.stats import stat
 from dashboard.components.tables import Cell, Column, data_table
@@ -162,8 +163,7 @@ def _versions(model: ModelView) -> dbc.Table | html.Div:
             model.versions["created"], strict=True):
         version = str(version)
         url = model.run_urls.get(version)
-        run: Any = html.A(run_id, href=url, target="_blank", rel="noopener") if url \
-            else (run_id or "–")
+        run: Any = external_link(run_id, url) if run_id else "–"
         when = trained.get(version)
         rows.append([
             f"v{version}", ", ".join(aliases) or "–",

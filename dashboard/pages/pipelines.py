@@ -12,6 +12,7 @@ from dash import html
 
 from dashboard.components import format as fmt
 from dashboard.components.graphs import graph
+from dashboard.components.links import external_link
 from dashboard.components.panels import card, empty_state, page_header, status_badge
 from dashboard.components.tables import Cell, Column, Row, data_table
 from dashboard.context import page_view
@@ -128,11 +129,8 @@ RUN_COLOURS = {"success": "success", "failed": "danger", "running": "primary",
 
 
 def _link(text: str, url: Any) -> Any:
-    """Link to the run in its system; only http(s) URLs become links (a source's text is
-    never trusted as a javascript: or data: URL)."""
-    if isinstance(url, str) and url.startswith(("http://", "https://")):
-        return html.A(text, href=url, target="_blank", rel="noopener noreferrer")
-    return text
+    """Link to the run in its system (only an http(s) URL from a source becomes a link)."""
+    return external_link(text, url)
 
 
 def _when(ts: Any) -> str:
