@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 
 from config.schema import Op, UsageObjective
@@ -42,6 +43,25 @@ class UsageKpi:
     judged: float | None = None  # the value the objective judges (e.g. its 7-day mean)
     judged_as: str = ""  # what that value is, e.g. "7-day mean"
     judged_detail: str = ""
+
+
+def hourly_rolling_mean(hours: pd.DataFrame, at: pd.Series, *, days: int = 7) -> np.ndarray:
+    """At each time of `at`, the mean of the values in the hours that start in (t - days, t]
+    (`hours`: bucket, n, total, as rolled up): `rolling_mean` to the hour, for a chart so
+    long that its points are downsampled and the line is drawn at that resolution anyway.
+    NaN where those hours hold no value."""
+    if days <= 0:
+        raise ValueError(f"days must be positive, got {days}")
+    ordered = hours.sort_values("bucket", kind="stable")
+    buckets = ordered["bucket"].to_numpy(dtype="datetime64[ns]")
+    counts = np.concatenate([[0], np.cumsum(ordered["n"].to_numpy(dtype=float))])
+    totals = np.concatenate([[0.0], np.cumsum(ordered["total"].to_numpy(dtype=float))])
+    ends = pd.to_datetime(at, utc=True).dt.tz_convert(None).to_numpy(dtype="datetime64[ns]")
+    hi = np.searchsorted(buckets, ends, side="right")
+    lo = np.searchsorted(buckets, ends - np.timedelta64(days, "D"), side="right")
+    n = counts[hi] - counts[lo]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, (totals[hi] - totals[lo]) / np.where(n > 0, n, 1), np.nan)
 
 
 def rolling_mean(points: pd.DataFrame, *, as_of: datetime, days: int = 7) -> pd.DataFrame:

@@ -186,3 +186,20 @@ def _empty() -> pd.DataFrame:
     df["labels"] = pd.Series([], dtype=object)
     df.attrs["downsampled"] = False
     return df
+
+
+def hour_sums(store: Store, product: str, kind: str, name: str, *, start: datetime,
+              end: datetime) -> pd.DataFrame:
+    """[bucket, n, total] of the series' hour rollups from the hour holding `start` to the
+    one holding `end`, summed over every series of that name: what a trailing mean drawn
+    over a long, downsampled chart needs instead of every raw point."""
+    with store.session() as session:
+        ids = list(_matching_series(session, product, kind, name, None))
+        rows = session.execute(
+            select(R.bucket, func.sum(R.n), func.sum(R.total))
+            .where(R.series_id.in_(ids), R.grain == "hour", R.bucket >= floor(start, "hour"),
+                   R.bucket <= end)
+            .group_by(R.bucket).order_by(R.bucket)
+        ).all() if ids else []
+    return frame([tuple(r) for r in rows], ["bucket", "n", "total"], ["bucket"],
+                 {"n": "int64", "total": "float64"})

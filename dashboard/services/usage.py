@@ -21,11 +21,18 @@ import pandas as pd
 from config.schema import ProductConfig
 from dashboard.cache import cached_view
 from kpis.health import evaluate_objective
-from kpis.usage import UsageKpi, rolling_mean, usage_kpi, usage_objectives
+from kpis.usage import (
+    UsageKpi,
+    hourly_rolling_mean,
+    rolling_mean,
+    usage_kpi,
+    usage_objectives,
+)
 from store import queries
 from store.db import Store
 from store.records import SeriesKind
 from store.signals import signal_frame
+from store.windows import hour_sums
 
 MAX_POINTS = 2000
 KPI_LOOKBACK_DAYS = 15  # two weeks for week over week, plus a day of slack
@@ -94,15 +101,18 @@ def _latest(store: Store, product: str, name: str, as_of: datetime
 
 def _with_rolling_mean(store: Store, product: str, name: str, chart: pd.DataFrame, *,
                        start: datetime, as_of: datetime) -> pd.DataFrame:
-    """The chart's points with the 7-day mean at each of them, computed on every raw point
-    (read again at full resolution when the chart's series was downsampled)."""
-    full = chart
-    if chart.attrs.get("downsampled"):
-        full = queries.series_points(store, product, SeriesKind.USAGE, name,
-                                     start=start - timedelta(days=ROLLING_DAYS), end=as_of)
-    rolling = rolling_mean(full, as_of=as_of, days=ROLLING_DAYS)
+    """The chart's points with the 7-day mean at each of them: on every raw point, or, when
+    the chart's series was downsampled (a long range), from the hour rollups to the hour
+    instead of reading the whole range's raw points again."""
     values = chart.loc[chart["ts"] <= pd.Timestamp(as_of), ["ts", "value"]]
     values = values.sort_values("ts", kind="stable")
+    if chart.attrs.get("downsampled"):
+        hours = hour_sums(store, product, SeriesKind.USAGE, name,
+                          start=start - timedelta(days=ROLLING_DAYS), end=as_of)
+        values = values.assign(rolling_mean=hourly_rolling_mean(hours, values["ts"],
+                                                                 days=ROLLING_DAYS))
+        return values[values["ts"] >= pd.Timestamp(start)].reset_index(drop=True)
+    rolling = rolling_mean(chart, as_of=as_of, days=ROLLING_DAYS)
     if values.empty:  # a range before the first point: merge_asof refuses an untyped ts
         return values.assign(rolling_mean=pd.Series(dtype=float)).reset_index(drop=True)
     means = rolling[["ts", "rolling_mean"]].drop_duplicates("ts", keep="last")

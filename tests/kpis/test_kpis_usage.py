@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from kpis_frames import points_frame, t
 
@@ -86,3 +87,25 @@ def test_rolling_mean_stops_at_as_of() -> None:
 def test_usage_objectives_first_per_kpi() -> None:
     first, second = _objective(100, None), _objective(200, None)
     assert usage_objectives([first, second]) == {"dau": first}
+
+
+def test_hourly_rolling_mean_adds_up_the_hours_that_start_in_the_window() -> None:
+    from kpis.usage import hourly_rolling_mean
+
+    hours = pd.DataFrame({
+        "bucket": pd.to_datetime(["2024-03-01 00:00", "2024-03-01 05:00", "2024-03-03 10:00",
+                                  "2024-03-09 00:00"], utc=True),
+        "n": [2, 1, 3, 0],       # an hour of NaN alone would not be rolled up; n=0 adds nothing
+        "total": [10.0, 2.0, 30.0, 0.0],
+    })
+    at = pd.Series(pd.to_datetime(["2024-02-29 23:00", "2024-03-01 00:30", "2024-03-03 10:00",
+                                   "2024-03-08 04:59", "2024-03-08 05:00", "2024-03-20 00:00"],
+                                  utc=True))
+    got = hourly_rolling_mean(hours, at, days=7)
+    # before any hour: nothing; 00:30 holds the 00:00 hour: 10 / 2; 3 Mar 10:00: all three
+    # hours (10 + 2 + 30) / (2 + 1 + 3) = 7; 8 Mar 04:59: (1 Mar 04:59, 8 Mar 04:59] drops
+    # the 00:00 hour: 32 / 4 = 8; 8 Mar 05:00 drops the 05:00 hour too: 30 / 3 = 10;
+    # 20 Mar: (13 Mar, 20 Mar] holds no hour: NaN
+    assert got[0] != got[0]
+    assert list(got[1:5]) == [5.0, 7.0, 8.0, 10.0]
+    assert got[5] != got[5]
