@@ -141,12 +141,14 @@ class BacklogSim:
             self._reopen(committed, end)
 
     def add_done_in_sprint(self, n: int, key: str, title: str, kind: str, points: float,
-                           started: datetime, done: datetime, description: str) -> Item:
+                           started: datetime, done: datetime, description: str,
+                           labels: tuple[str, ...] = ()) -> Item:
         """An item planned into sprint `n` at its planning, started and done as given; it
         draws nothing from the simulation's random generator (the rest stays as it was)."""
         planning = self.t.sprint_start(n) - timedelta(hours=2)
         item = Item(key=key, title=title, type=kind, created=planning - timedelta(days=3),
-                    points=points, epic=None, labels=[kind.lower()], description=description)
+                    points=points, epic=None, labels=[kind.lower(), *labels],
+                    description=description)
         item.to_sprint(planning, str(100 + n))
         item.move(started, "In Progress")
         item.move(done, "Done")

@@ -13,8 +13,10 @@ champion version's runs at or before that instant), so the outcomes are known:
   no improvement on `auc > champion`), the other loses by 0.012.
 
 Plus an intermediate delivery done in the same sprint: a churn-drivers report for the
-retention team. Nothing here draws from the backlog simulation's random generator, so the
-rest of the demo's backlog stays as it was.
+retention team. The sprint's goal rests on the tenure experiment and the report (labelled
+`sprint-goal`), both done by the close, so its review pack says the goal was met.
+Nothing here draws from the backlog simulation's random generator, so the rest of the
+demo's backlog stays as it was.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ if TYPE_CHECKING:  # mlflow_world imports MLflow and scikit-learn: only when bui
 EXPERIMENT_SPRINT = SPRINTS - 1  # the last closed sprint
 EXPERIMENT_NAME = "churn-experiments"
 ITEM_TAG = "dspo.item"
+GOAL_LABEL = "sprint-goal"  # the default of products[].backlog.goal_label
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class DemoItem:
     hypothesis: str = ""
     criterion: str = ""  # '{floor}' becomes the champion's AUC rounded down to 2 decimals
     runs: tuple[DemoRun, ...] = ()
+    goal: bool = False  # labelled GOAL_LABEL: the sprint's goal rests on it (review pack)
 
     def started(self, timeline: Timeline) -> datetime:
         return timeline.sprint_start(EXPERIMENT_SPRINT) + timedelta(days=self.started_days)
@@ -68,6 +72,7 @@ ITEMS = (
         criterion="auc >= {floor} and auc > champion",
         runs=(DemoRun("tenure-bands", 2, 0.021), DemoRun("tenure-bands-l1", 3, 0.008),
               DemoRun("tenure-bands-rerun", 8, 0.05)),
+        goal=True,
     ),
     DemoItem(
         "Support calls x tenure interaction", "Spike", 2, 2, 9,
@@ -76,7 +81,7 @@ ITEMS = (
         runs=(DemoRun("support-interaction", 4, 0.0),
               DemoRun("support-interaction-l2", 5, -0.012)),
     ),
-    DemoItem("Churn drivers report for the retention team", "Report", 2, 3, 8),
+    DemoItem("Churn drivers report for the retention team", "Report", 2, 3, 8, goal=True),
 )
 
 

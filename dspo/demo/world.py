@@ -19,7 +19,7 @@ from rich.progress import Progress
 
 from dspo.demo.backlog import BacklogSim
 from dspo.demo.data import churn_frame, demand_frame, with_timestamps
-from dspo.demo.experiments import EXPERIMENT_SPRINT, LoggedItem, item_key
+from dspo.demo.experiments import EXPERIMENT_SPRINT, GOAL_LABEL, LoggedItem, item_key
 from dspo.demo.timeline import WEEKS, Timeline
 from dspo.telemetry import disable_call_home
 
@@ -124,5 +124,6 @@ def _backlogs(folder: Path, timeline: Timeline, experiments: list[LoggedItem]) -
                 item = logged.item
                 sim.add_done_in_sprint(EXPERIMENT_SPRINT, item_key(index, prefix), item.title,
                                        item.type, item.points, item.started(timeline),
-                                       item.closed(timeline), logged.description)
+                                       item.closed(timeline), logged.description,
+                                       (GOAL_LABEL,) if item.goal else ())
         sim.write(folder / "backlog" / key)

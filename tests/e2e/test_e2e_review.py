@@ -95,6 +95,14 @@ def test_review_of_the_experiments_sprint(open_page, demo_store) -> None:  # typ
     incidents = queries.alert_incidents(store, product)
     fired = sum(1 for ts in incidents["started"] if start < ts <= close)
     assert page.inner_text("[data-testid=review-alerts-fired]") == str(fired)
+    # the goal rests on the items labelled sprint-goal (the demo's experiment and report),
+    # read from the store's items: met when every one was done by the close
+    items = queries.backlog_items(store, product)
+    goal = items[[("sprint-goal" in (labels or [])) and as_text(s) == sprint
+                  for labels, s in zip(items["labels"], items["sprint"], strict=True)]]
+    assert len(goal) == 2
+    assert all(pd.notna(r) and r <= close for r in goal["resolved"])
+    assert page.inner_text("[data-testid=review-goal-status]") == "met"
     assert errors == []
 
 
