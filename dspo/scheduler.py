@@ -8,6 +8,7 @@ it. When a run ends, the alert rules of its product are evaluated in the schedul
 thread, so a stuck source delays neither the others nor alerting; a failing source is
 tried again at its next interval while the rest carry on. Before the rules, the product's
 closed-sprint figures are stored again if its backlog changed (`dspo.sprint_figures`).
+With `store.retention.raw_points` set, raw points past it are pruned once an hour.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from collectors.runner import DEFAULT_PARALLEL, SourceResult, collectable, run_source
 from config.schema import DspoConfig
 from config.sources import SourceBase
+from dspo.retention import prune
 from dspo.sprint_figures import refresh_after
 from store.db import Store
 from store.queries import collector_status
@@ -29,6 +31,8 @@ from store.queries import collector_status
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 1.0
+PRUNE_EVERY = timedelta(hours=1)
+"""Retention cuts whole UTC days: an hourly prune keeps within an hour of the horizon."""
 
 
 def _utcnow() -> datetime:
@@ -46,6 +50,7 @@ class Scheduler:
     clock: Callable[[], datetime] = _utcnow
     due: dict[str, datetime] = field(default_factory=dict)
     _running: dict[str, Future[SourceResult]] = field(default_factory=dict)
+    _pruned_at: datetime | None = None
 
     @property
     def sources(self) -> list[SourceBase]:
@@ -71,6 +76,7 @@ class Scheduler:
             while not stop.is_set():
                 self._start_due(pool)
                 finished += self._reap()
+                self._prune_if_due()
                 if max_cycles is not None and finished >= max_cycles:
                     break
                 stop.wait(TICK_SECONDS)
@@ -95,6 +101,21 @@ class Scheduler:
             if result.status != "skipped":
                 self._evaluate_after(name)
         return len(done)
+
+    def _prune_if_due(self) -> None:
+        """Retention, in the scheduler's thread: a failure is logged, collection goes on."""
+        now = self.clock()
+        if self.config.store.retention.raw_points is None or (
+                self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY):
+            return
+        self._pruned_at = now
+        try:
+            done = prune(self.store, self.config.store, now)
+        except Exception:
+            log.exception("pruning raw points past store.retention.raw_points failed")
+            return
+        if done.points:
+            log.info("retention: %d raw points before %s deleted", done.points, done.before)
 
     def _product_of(self, source_name: str) -> str:
         return next(s.product for s in self.sources if s.name == source_name)

@@ -62,3 +62,28 @@ def test_collect_prunes_after_its_sources(tmp_path: Path) -> None:
     assert out.exit_code == 0, out.output
     assert _points(store) == [3.0, 4.0]
     store.dispose()
+
+
+def test_the_loop_prunes_once_an_hour(tmp_path: Path) -> None:
+    """`dspo collect --loop` (no source here) prunes at its first tick, then waits an hour:
+    a point written past the horizon in between stays until the hour is up."""
+    import threading
+
+    from config.loader import load_config
+    from dspo.scheduler import PRUNE_EVERY, Scheduler
+
+    config, store, today = _store_with_points(tmp_path, "retention: {raw_points: 2d}")
+    now = [datetime.now(UTC)]
+    scheduler = Scheduler(store, load_config(config), clock=lambda: now[0])
+    stop = threading.Event()
+    scheduler.run(stop, max_cycles=0)  # one tick: prune, then max_cycles ends it
+    assert _points(store) == [3.0, 4.0]
+    with store.session() as s:
+        write_records(s, "usage", [r.Point("churn", r.SeriesKind.USAGE, "dau",
+                                           today - timedelta(days=9), 9.0)])
+    scheduler._prune_if_due()
+    assert _points(store) == [9.0, 3.0, 4.0]  # within the hour: not yet
+    now[0] += PRUNE_EVERY
+    scheduler._prune_if_due()
+    assert _points(store) == [3.0, 4.0]
+    store.dispose()
