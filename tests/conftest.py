@@ -97,3 +97,21 @@ def store(empty_store: Store) -> Store:
     """A store migrated to head."""
     empty_store.upgrade()
     return empty_store
+
+
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+    ],
+)
+def module_store(request: pytest.FixtureRequest,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """A store migrated to head, shared by one test module whose tests only read it (the
+    module's own fixture writes its data once)."""
+    stores = (_sqlite_store(tmp_path_factory.mktemp("module"))
+              if request.param == "sqlite" else _pg_store(request.getfixturevalue("pg_url")))
+    for store in stores:
+        store.upgrade()
+        yield store

@@ -18,12 +18,10 @@ The store's order (no sort): created, then key: E-1 A-1 A-2 A-3 A-4 A-5.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import _pg_store, _sqlite_store
 
 from store import backlog_page as bp
 from store import records as r
@@ -64,20 +62,13 @@ OTHER = [
 ]
 
 
-@pytest.fixture(scope="module", params=[
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres)])
-def shop(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-         ) -> Iterator[Store]:
-    """One migrated store per backend for the whole module: every test only reads."""
-    stores = (_sqlite_store(tmp_path_factory.mktemp("backlog")) if request.param == "sqlite"
-              else _pg_store(request.getfixturevalue("pg_url")))
-    for store in stores:
-        store.upgrade()
-        with store.session() as session:
-            write_records(session, "jira", SHOP)
-            write_records(session, "jira-other", OTHER)
-        yield store
+@pytest.fixture(scope="module")
+def shop(module_store: Store) -> Store:
+    """One store per backend for the whole module: every test only reads."""
+    with module_store.session() as session:
+        write_records(session, "jira", SHOP)
+        write_records(session, "jira-other", OTHER)
+    return module_store
 
 
 def keys(store: Store, **request: Any) -> tuple[list[str], int]:
