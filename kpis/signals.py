@@ -212,21 +212,34 @@ def _drift(s: DriftSignal, reports: pd.DataFrame, at: pd.Timestamp) -> list[Read
     })]
 
 
+def _latest_report(features: pd.DataFrame, at: pd.Timestamp) -> pd.DataFrame:
+    """The feature rows of the newest report at or before `at`, the first row of each
+    column, indexed by column (one pass: a sparkline asks this at 29 instants of a
+    history of thousands of rows)."""
+    if features.empty:
+        return features.set_index("column") if "column" in features else features
+    ends = features["window_end"]
+    seen = ends.notna() & (ends <= at)
+    if not seen.any():
+        return features.iloc[0:0].set_index("column")
+    latest = features.loc[ends == ends[seen].max()]
+    return latest.drop_duplicates("column", keep="first").set_index("column", drop=False)
+
+
 def _feature_drift(s: FeatureDriftSignal, features: pd.DataFrame, at: pd.Timestamp
                    ) -> list[Reading]:
-    seen = _window_rows(features, "window_end", at, None)
-    latest = seen.loc[seen["window_end"] == seen["window_end"].max()] if len(seen) else seen
-    columns = list(s.columns) or (sorted(set(latest["column"])) if len(latest) else [])
+    latest = _latest_report(features, at)
+    columns = list(s.columns) or sorted(latest.index)
+    sufficient = _sufficient(latest, s.min_rows) if len(latest) else latest
     out = []
     for column in columns:
-        row = latest.loc[latest["column"] == column] if len(latest) else latest
         labels = {"column": column}
-        if row.empty:
+        if column not in latest.index:
             out.append(Reading(labels, None, None, f"no report with column {column!r}"))
             continue
-        first = row.iloc[0]
+        first = latest.loc[column]
         end = pd.Timestamp(first["window_end"])
-        if not _sufficient(row.iloc[[0]], s.min_rows).iloc[0]:
+        if not sufficient.loc[column]:
             out.append(Reading(labels, None, end.to_pydatetime(),
                                f"insufficient data: {int(first['rows'])} rows, fewer than "
                                f"{s.min_rows}", insufficient=True))
