@@ -107,6 +107,11 @@ def duration_chart(durations: pd.DataFrame) -> go.Figure:
         fig.add_scatter(name=f"{name} rolling median", x=x, y=runs["rolling_median_s"] / 60,
                         mode="lines", line={"width": 2, "color": colour},
                         hovertemplate="median %{y:.1f} min<extra></extra>")
+    return _duration_layout(fig)
+
+
+def _duration_layout(fig: go.Figure) -> go.Figure:
+    """The duration charts' frame, per run or per bucket alike."""
     fig.update_layout(
         height=260, margin={**MARGINS, "t": 30}, plot_bgcolor="#fff", paper_bgcolor="#fff",
         yaxis={"title": "minutes", "rangemode": "tozero"},
@@ -185,9 +190,4 @@ def duration_chart_buckets(buckets: pd.DataFrame, size: timedelta) -> go.Figure:
         fig.add_scatter(name=f"{name} rolling median", x=x, y=rows["rolling_median_s"] / 60,
                         mode="lines", line={"width": 2, "color": colour},
                         hovertemplate="median %{y:.1f} min<extra></extra>")
-    fig.update_layout(
-        height=260, margin={**MARGINS, "t": 30}, plot_bgcolor="#fff", paper_bgcolor="#fff",
-        yaxis={"title": "minutes", "rangemode": "tozero"},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-    )
-    return fig
+    return _duration_layout(fig)

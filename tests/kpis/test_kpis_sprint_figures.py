@@ -10,7 +10,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from kpis_frames import ev, events_frame, item, items_frame, sprint, sprints_frame, t
+from kpis_frames import t
+from sprint_story import EVENTS, ITEMS, SPRINTS
 
 import kpis.carry_over
 import kpis.velocity
@@ -18,37 +19,6 @@ from kpis.carry_over import carry_over
 from kpis.sprint_figures import STORED_COLUMNS, any_closed, closed_sprint_figures, horizon
 from kpis.velocity import sprint_velocity
 
-SPRINTS = sprints_frame([
-    sprint("1", state="closed", start="2024-03-04 00:00", end="2024-03-18 00:00",
-           completed="2024-03-18 00:00"),
-    sprint("2", state="active", start="2024-03-18 09:00", end="2024-03-29 17:00"),
-])  # fmt: skip
-
-
-def status(key: str, ts: str, old: str, new: str) -> dict[str, Any]:
-    return ev(key, ts, "status_category", old, new)
-
-
-# All in "1" from the start unless said otherwise:
-# C 2 pts, to do, moved to "2" at the close; U 3 pts, in progress 03-06, moved to the
-# backlog at the close; V 5 pts, to do, left in "1"; Y 2 pts, to do, moved to "2" on
-# 03-18 10:00 (after the close); W 1 pt, done 03-10; X 8 pts, to the backlog 03-11.
-ITEMS = items_frame([
-    item("C", points=2, sprint="2"),
-    item("U", points=3, sprint=None, category="in_progress"),
-    item("V", points=5, sprint="1"),
-    item("Y", points=2, sprint="2"),
-    item("W", points=1, sprint="1", category="done"),
-    item("X", points=8, sprint=None),
-])  # fmt: skip
-EVENTS = events_frame([
-    ev("C", "2024-03-18 00:00", "sprint", "1", "2"),
-    status("U", "2024-03-06 09:00", "todo", "in_progress"),
-    ev("U", "2024-03-18 00:00", "sprint", "1", None),
-    ev("Y", "2024-03-18 10:00", "sprint", "1", "2"),
-    status("W", "2024-03-10 09:00", "todo", "done"),
-    ev("X", "2024-03-11 09:00", "sprint", "1", None),
-])  # fmt: skip
 CLOSE, Y_MOVED = t("2024-03-18 00:00"), t("2024-03-18 10:00")
 
 
